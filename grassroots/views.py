@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+
+from grassroots.celery import app as celery_app
+from grassroots.http import AuthedRequest
+from grids.access import Role, Scope
+
+HOMES = {
+    Role.ADMIN: "admin:index",
+    Role.OFFICIAL: "issues:dashboard",
+    Role.STAFF: "issues:list",
+    Role.GRID_WORKER: "issues:mine",
+    Role.NONE: "issues:list",
+}
+
+
+def home(request: AuthedRequest) -> HttpResponse:
+    """Each role lands where its day starts."""
+    return redirect(HOMES[Scope.for_user(request.user).role])
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@login_not_required
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 naming the one that does not."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    status = 200 if all(checks.values()) else 503
+    return JsonResponse(
+        {
+            "status": "ok" if status == 200 else "error",
+            **{k: "ok" if v else "error" for k, v in checks.items()},
+        },
+        status=status,
+    )

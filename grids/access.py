@@ -1,0 +1,165 @@
+"""Who may see what: a user's scope, derived from their role assignments.
+
+Every view, export and dashboard filters through `Scope.for_user(user)`, usually behind a
+`visible_to(user)` queryset method. Anything outside the scope answers 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import Model, Q, Value
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICIAL = "official"
+    STAFF = "staff"
+    GRID_WORKER = "grid_worker"
+    NONE = "none"
+
+
+# For each area model, the lookup from it to each level of the hierarchy (None: below it).
+_AREA_PATHS: dict[str, dict[str, str | None]] = {
+    "district": {"district": "pk", "subdistrict": None, "community": None, "grid": None},
+    "subdistrict": {
+        "district": "district_id",
+        "subdistrict": "pk",
+        "community": None,
+        "grid": None,
+    },
+    "community": {
+        "district": "subdistrict__district_id",
+        "subdistrict": "subdistrict_id",
+        "community": "pk",
+        "grid": None,
+    },
+    "grid": {
+        "district": "community__subdistrict__district_id",
+        "subdistrict": "community__subdistrict_id",
+        "community": "community_id",
+        "grid": "pk",
+    },
+    "courtyard": {
+        "district": "grid__community__subdistrict__district_id",
+        "subdistrict": "grid__community__subdistrict_id",
+        "community": "grid__community_id",
+        "grid": "grid_id",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The areas a user is assigned to; `is_all` for administrators."""
+
+    is_all: bool = False
+    district_ids: frozenset[int] = field(default_factory=frozenset)
+    subdistrict_ids: frozenset[int] = field(default_factory=frozenset)
+    community_ids: frozenset[int] = field(default_factory=frozenset)
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def for_user(cls, user: User | AnonymousUser) -> Scope:
+        """The user's scope, read in one query and cached on the user object."""
+        if not user.is_authenticated or not user.is_active:
+            return cls()
+        cached = getattr(user, "_grassroots_scope", None)
+        if cached is not None:
+            return cached
+        scope = cls(is_all=True) if user.is_superuser else cls._load(user)
+        user._grassroots_scope = scope
+        return scope
+
+    @classmethod
+    def _load(cls, user: User) -> Scope:
+        from grids.models import GridWorker, OfficialAssignment, StaffAssignment
+
+        grids = GridWorker.grids.through.objects.filter(
+            gridworker__user=user, gridworker__is_active=True
+        ).values_list(Value("grid"), "grid_id")
+        staff = StaffAssignment.objects.filter(user=user).values_list(
+            Value("community"), "community_id"
+        )
+        subdistricts = OfficialAssignment.objects.filter(
+            user=user, subdistrict__isnull=False
+        ).values_list(Value("subdistrict"), "subdistrict_id")
+        districts = OfficialAssignment.objects.filter(
+            user=user, district__isnull=False
+        ).values_list(Value("district"), "district_id")
+        ids: dict[str, set[int]] = {
+            "grid": set(),
+            "community": set(),
+            "subdistrict": set(),
+            "district": set(),
+        }
+        for level, pk in grids.union(staff, subdistricts, districts, all=True):
+            ids[level].add(pk)
+        return cls(
+            district_ids=frozenset(ids["district"]),
+            subdistrict_ids=frozenset(ids["subdistrict"]),
+            community_ids=frozenset(ids["community"]),
+            grid_ids=frozenset(ids["grid"]),
+        )
+
+    @property
+    def role(self) -> Role:
+        """The widest role, which decides the user's home page."""
+        if self.is_all:
+            return Role.ADMIN
+        if self.district_ids or self.subdistrict_ids:
+            return Role.OFFICIAL
+        if self.community_ids:
+            return Role.STAFF
+        if self.grid_ids:
+            return Role.GRID_WORKER
+        return Role.NONE
+
+    def _levels(self) -> dict[str, frozenset[int]]:
+        return {
+            "district": self.district_ids,
+            "subdistrict": self.subdistrict_ids,
+            "community": self.community_ids,
+            "grid": self.grid_ids,
+        }
+
+    def issue_q(self, prefix: str = "") -> Q:
+        """Rows that store all four area columns, as issues do."""
+        if self.is_all:
+            return Q()
+        q = Q(pk__in=[])
+        for level, ids in self._levels().items():
+            if ids:
+                q |= Q(**{f"{prefix}{level}_id__in": sorted(ids)})
+        return q
+
+    def grid_q(self, path: str) -> Q:
+        """Rows reached through a foreign key to a grid (`path` names it)."""
+        if self.is_all:
+            return Q()
+        return self._q(_AREA_PATHS["grid"], f"{path}__")
+
+    def area_q(self, model: type[Model]) -> Q:
+        """Area rows (district … courtyard) at or below the user's assignments."""
+        if self.is_all:
+            return Q()
+        return self._q(_AREA_PATHS[model._meta.model_name], "")
+
+    def _q(self, paths: dict[str, str | None], prefix: str) -> Q:
+        q = Q(pk__in=[])
+        for level, ids in self._levels().items():
+            lookup = paths[level]
+            if ids and lookup:
+                q |= Q(**{f"{prefix}{lookup}__in": sorted(ids)})
+        return q
+
+    def is_staff_of(self, community_id: int) -> bool:
+        return self.is_all or community_id in self.community_ids
+
+    def walks(self, grid_id: int) -> bool:
+        return grid_id in self.grid_ids

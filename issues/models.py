@@ -1,0 +1,571 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from grids.access import Scope
+from grids.models import Community, Courtyard, District, Grid, Patrol, Subdistrict, phone_validator
+from issues.search import bigrams
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# No 0/O, 1/I/L: a resident reads the reference off a phone screen or over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    """Eight random characters, e.g. "K7QM-X9P3": unique and not guessable from a neighbour's."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+class Urgency(models.TextChoices):
+    URGENT = "urgent", _("Urgent")
+    NORMAL = "normal", _("Normal")
+
+
+def default_follow_up_days() -> list[int]:
+    return [7]
+
+
+class Category(models.Model):
+    """A kind of concern; data, edited in the admin."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=50)
+    default_urgency = models.CharField(
+        _("default urgency"), max_length=6, choices=Urgency, default=Urgency.NORMAL
+    )
+    time_limit_hours = models.PositiveIntegerField(
+        _("time limit (hours)"), default=168, validators=[MinValueValidator(1)]
+    )
+    is_dispute = models.BooleanField(
+        _("is a dispute"),
+        default=False,
+        help_text=_("Resolving a dispute requires a mediation record."),
+    )
+    follow_up_days = models.JSONField(
+        _("follow-up visits (days after resolving)"),
+        default=default_follow_up_days,
+        help_text=_("A list of whole days, e.g. [3, 30, 90]."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name
+
+    @property
+    def time_limit(self) -> timedelta:
+        return timedelta(hours=self.time_limit_hours)
+
+
+class IssueQuerySet(models.QuerySet["Issue"]):
+    def visible_to(self, user: User) -> Self:
+        """Issues inside the user's area; none for a user without a role."""
+        return self.filter(Scope.for_user(user).issue_q())
+
+    def for_list(self) -> Self:
+        """The joins one row of a list needs, so that no template queries per row."""
+        return self.select_related("category", "courtyard", "grid", "assignee")
+
+    def open(self) -> Self:
+        return self.filter(status__in=Issue.OPEN_STATUSES)
+
+    def overdue(self, now: datetime | None = None) -> Self:
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def search(self, term: str) -> Self:
+        """Reference, title, description and resident name containing the term.
+
+        On PostgreSQL a GIN index over the text's character bigrams finds candidates (two
+        characters is the length of most Chinese words, which trigrams cannot serve); the
+        `contains` recheck drops bigrams that matched across words or fields.
+        """
+        term = " ".join(term.split())
+        if not term:
+            return self
+        if len(term) == 9 and term[4] == "-":
+            return self.filter(reference=term.upper())
+        text = (
+            Q(title__contains=term)
+            | Q(description__contains=term)
+            | Q(resident_name__contains=term)
+        )
+        grams = bigrams(term)
+        if (
+            self.db == "default"
+            and settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+            and grams
+        ):
+            query = " <-> ".join(f"'{g}'" for g in grams)
+            return self.extra(
+                where=[
+                    "to_tsvector('simple', issues_issue.search_text) @@ to_tsquery('simple', %s)"
+                ],
+                params=[query],
+            ).filter(text)
+        return self.filter(text)
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        COLLECTED = "collected", _("Collected")
+        LISTED = "listed", _("Listed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        REVISITED = "revisited", _("Revisited")
+
+    class Source(models.TextChoices):
+        VISIT = "visit", _("Courtyard visit")
+        PATROL = "patrol", _("Patrol")
+        PHONE = "phone", _("Phone")
+        WECHAT = "wechat", _("WeChat")
+        WALK_IN = "walk_in", _("Walk-in")
+        PUBLIC = "public", _("Public form")
+
+    OPEN_STATUSES = (Status.COLLECTED, Status.LISTED, Status.IN_PROGRESS)
+    CLOSED_STATUSES = (Status.RESOLVED, Status.REVISITED)
+
+    reference = models.CharField(
+        _("reference"), max_length=9, unique=True, default=new_reference, editable=False
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, models.PROTECT, related_name="issues", verbose_name=_("category")
+    )
+    urgency = models.CharField(_("urgency"), max_length=6, choices=Urgency, default=Urgency.NORMAL)
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.VISIT)
+    courtyard = models.ForeignKey(
+        Courtyard, models.PROTECT, related_name="issues", verbose_name=_("courtyard")
+    )
+    # Copied from the courtyard, so that lists and dashboards filter on an indexed column.
+    grid = models.ForeignKey(Grid, models.PROTECT, related_name="issues", verbose_name=_("grid"))
+    community = models.ForeignKey(
+        Community, models.PROTECT, related_name="issues", verbose_name=_("community/village")
+    )
+    subdistrict = models.ForeignKey(
+        Subdistrict, models.PROTECT, related_name="issues", verbose_name=_("subdistrict/township")
+    )
+    district = models.ForeignKey(
+        District, models.PROTECT, related_name="issues", verbose_name=_("district/county")
+    )
+    patrol = models.ForeignKey(
+        Patrol,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hazards",
+        verbose_name=_("patrol"),
+    )
+    resident_name = models.CharField(_("resident's name"), max_length=50, blank=True)
+    resident_phone = models.CharField(
+        _("resident's phone"), max_length=20, blank=True, validators=[phone_validator]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="issues_created",
+        verbose_name=_("logged by"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issues_assigned",
+        verbose_name=_("assignee"),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.COLLECTED)
+    created_at = models.DateTimeField(_("collected at"), default=timezone.now)
+    listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    revisited_at = models.DateTimeField(_("revisited at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    people_affected = models.PositiveIntegerField(_("people affected"), null=True, blank=True)
+    amount_owed = models.DecimalField(
+        _("amount owed (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    amount_recovered = models.DecimalField(
+        _("amount recovered (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    # The capture form's one-time token: a resent form finds the issue it already created.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Space-separated character bigrams of title, description and resident name; PostgreSQL
+    # indexes to_tsvector('simple', search_text) with GIN (see migration 0002).
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["-created_at"]
+        indexes = [
+            # The staff list: WHERE community_id = … AND status IN (…) ORDER BY created_at
+            models.Index(
+                fields=["community", "status", "-created_at"], name="issue_community_status"
+            ),
+            # The grid worker's list: WHERE grid_id IN (…) AND status IN (…)
+            models.Index(fields=["grid", "status", "-created_at"], name="issue_grid_status"),
+            # "Assigned to me": WHERE assignee_id = … AND status IN (…)
+            models.Index(fields=["assignee", "status"], name="issue_assignee_status"),
+            # Overdue and due-soon lists only ever look at open issues.
+            models.Index(
+                fields=["due_at"],
+                name="issue_open_due",
+                condition=Q(status__in=["collected", "listed", "in_progress"]),
+            ),
+            # Officials' lists and dashboards: WHERE subdistrict_id/district_id = … AND created_at
+            models.Index(fields=["subdistrict", "-created_at"], name="issue_subdistrict_created"),
+            models.Index(fields=["district", "-created_at"], name="issue_district_created"),
+            # The courtyard page and the capture form's duplicate hint.
+            models.Index(
+                fields=["courtyard", "category", "status"], name="issue_courtyard_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("issues:detail", args=[self.reference])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency == Urgency.URGENT
+
+    def search_document(self) -> str:
+        """The bigrams that `IssueQuerySet.search` looks up."""
+        parts = (self.title, self.description, self.resident_name)
+        return " ".join(" ".join(bigrams(part)) for part in parts if part)
+
+    def set_area_from_courtyard(self) -> None:
+        """Copy the courtyard's grid, community, subdistrict and district onto the issue."""
+        grid = self.courtyard.grid
+        self.grid = grid
+        self.community = grid.community
+        self.subdistrict_id = grid.community.subdistrict_id
+        self.district_id = grid.community.subdistrict.district_id
+
+
+class IssueEventQuerySet(models.QuerySet["IssueEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("The event log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The event log is append-only.")
+
+
+class IssueEvent(models.Model):
+    """One line of an issue's timeline; rows are only ever added."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Logged")
+        LIST = "list", _("Listed")
+        HANDLE_NOW = "handle_now", _("Handled at once")
+        START = "start", _("Started")
+        RESOLVE = "resolve", _("Resolved")
+        REVISIT = "revisit", _("Revisited")
+        REOPEN = "reopen", _("Reopened")
+        ASSIGN = "assign", _("Assigned")
+        COMMENT = "comment", _("Comment")
+        MEDIATE = "mediate", _("Mediation recorded")
+        SCHEDULE = "schedule", _("Follow-up visits scheduled")
+        FOLLOW_UP = "follow_up", _("Follow-up visit recorded")
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="events", verbose_name=_("issue"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=12, choices=Action)
+    from_status = models.CharField(_("from"), max_length=12, choices=Issue.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Issue.Status, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = IssueEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("issue event")
+        verbose_name_plural = _("issue events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="event_issue_created")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise TypeError("The event log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The event log is append-only.")
+
+
+class Mediation(models.Model):
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        COUNCIL = "council", _("Residents' council")
+        COMMITTEE = "committee", _("People's mediation committee")
+        LAWYER = "lawyer", _("With a lawyer")
+        PHONE = "phone", _("By phone")
+
+    class Outcome(models.TextChoices):
+        AGREEMENT = "agreement", _("Agreement reached")
+        PARTIAL = "partial", _("Partial agreement")
+        FAILED = "failed", _("Failed")
+
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="mediations", verbose_name=_("issue")
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="mediations",
+        verbose_name=_("mediator"),
+    )
+    mediated_on = models.DateField(_("date"))
+    parties = models.TextField(_("parties"))
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=Method, default=Method.IN_PERSON)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome)
+    agreement = models.TextField(_("agreement"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mediation")
+        verbose_name_plural = _("mediations")
+        ordering = ["mediated_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.mediated_on} {self.get_outcome_display()}"
+
+
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def visible_to(self, user: User) -> Self:
+        return self.filter(Scope.for_user(user).issue_q("issue__"))
+
+    def pending(self) -> Self:
+        return self.filter(done_at__isnull=True)
+
+    def due(self, now: datetime) -> Self:
+        """Visits not yet done whose day has come."""
+        return self.pending().filter(due_at__lte=now)
+
+    def overdue(self, now: datetime, grace: timedelta) -> Self:
+        return self.pending().filter(due_at__lt=now - grace)
+
+
+class FollowUp(models.Model):
+    """A follow-up visit (回访). These rows, not queued tasks, are the schedule's truth."""
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("Phone")
+        WECHAT = "wechat", _("WeChat")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASICALLY = "basically", _("Basically satisfied")
+        UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="follow_ups", verbose_name=_("issue")
+    )
+    visit_no = models.PositiveSmallIntegerField(_("visit"))
+    due_at = models.DateTimeField(_("due at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="follow_ups",
+        verbose_name=_("assignee"),
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("visited by"),
+    )
+    method = models.CharField(_("method"), max_length=10, choices=Method, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    reminded_on = models.DateField(_("last reminded on"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("scheduled at"), default=timezone.now)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            # Scheduling twice (a resent task, the sweep) creates nothing twice.
+            models.UniqueConstraint(fields=["issue", "visit_no"], name="follow_up_unique_visit"),
+        ]
+        indexes = [
+            # The beat tasks: WHERE done_at IS NULL AND due_at <= now
+            models.Index(
+                fields=["due_at"], name="follow_up_pending_due", condition=Q(done_at__isnull=True)
+            ),
+            # "My follow-ups, due first": WHERE assignee_id = … ORDER BY due_at
+            models.Index(fields=["assignee", "due_at"], name="follow_up_assignee_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} #{self.visit_no} {self.due_at:%Y-%m-%d}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never comes from the client: a random name with the checked extension.
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.{filename.rsplit('.', 1)[-1]}"
+
+
+class Attachment(models.Model):
+    """A photo of an issue, re-encoded without its metadata."""
+
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="attachments", verbose_name=_("issue")
+    )
+    image = models.ImageField(
+        _("photo"), upload_to=attachment_path, width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=attachment_path, blank=True)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> Self:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message; email (and later SMS or WeChat) go out beside it."""
+
+    class Kind(models.TextChoices):
+        URGENT = "urgent", _("Urgent issue logged")
+        ASSIGNED = "assigned", _("Issue assigned to you")
+        FOLLOW_UP_DUE = "follow_up_due", _("Follow-up visit due")
+        FOLLOW_UP_OVERDUE = "overdue", _("Follow-up visit overdue")
+        REOPENED = "reopened", _("Issue reopened")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=Kind)
+    issue = models.ForeignKey(
+        Issue,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("issue"),
+    )
+    follow_up = models.ForeignKey(
+        FollowUp,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("follow-up visit"),
+    )
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The header badge: WHERE recipient_id = … AND read_at IS NULL
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind}"

@@ -1,0 +1,85 @@
+"""Telling people: an in-app row for each message, and pluggable outside channels.
+
+A channel is any callable that takes a saved Notification. Email is the one built in; an SMS
+or WeChat template sender is added to CHANNELS in the same shape. Outside channels run in a
+Celery task after commit, so a slow mail server never holds up a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from issues.models import FollowUp, Issue, Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def staff_of(community_id: int) -> list[User]:
+    """The active staff of a community, who are told of its urgent and overdue matters."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, staff_assignments__community_id=community_id)
+        .distinct()
+    )
+
+
+def notify(
+    recipients: Iterable[User],
+    kind: str,
+    *,
+    issue: Issue | None = None,
+    follow_up: FollowUp | None = None,
+) -> list[Notification]:
+    """Store one in-app notification per recipient and send it out through the channels."""
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(recipient=u, kind=kind, issue=issue, follow_up=follow_up)
+            for u in {u.pk: u for u in recipients}.values()
+        ]
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        from issues import tasks
+
+        transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids))
+    return rows
+
+
+def send_email(notification: Notification) -> None:
+    user = notification.recipient
+    if not user.email:
+        return
+    context = {
+        "notification": notification,
+        "issue": notification.issue,
+        "follow_up": notification.follow_up,
+        "user": user,
+        "site_url": settings.SITE_URL,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("issues/email/notification_subject.txt", context)
+        body = render_to_string("issues/email/notification_body.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [user.email])
+
+
+CHANNELS: list[Callable[[Notification], None]] = [send_email]
+
+
+def deliver(ids: list[int]) -> int:
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=ids).select_related(
+        "recipient", "issue", "follow_up"
+    ):
+        for channel in CHANNELS:
+            channel(notification)
+        sent += 1
+    return sent

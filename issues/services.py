@@ -1,0 +1,638 @@
+"""State changes of issues: one function per change, each in one transaction.
+
+Each function guards, writes compactly, appends an event row, and enqueues its side effects
+on commit. A refusal raises `TransitionRefused` with a message the user sees as it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.access import Scope
+from grids.models import Courtyard, GridWorker, Patrol
+from issues import notifications, tasks, workflow
+from issues.models import (
+    Attachment,
+    Category,
+    FollowUp,
+    Issue,
+    IssueEvent,
+    Mediation,
+    Notification,
+    Urgency,
+)
+from issues.photos import CleanPhoto
+from issues.workflow import Actor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class TransitionRefused(Exception):
+    """An action the user may not take, or one someone else's change has made stale."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def actors_for(user: User, issue: Issue) -> set[Actor]:
+    """The roles in which `user` stands to `issue`; makes no query once the scope is loaded."""
+    scope = Scope.for_user(user)
+    actors: set[Actor] = set()
+    if scope.is_staff_of(issue.community_id):
+        actors.add(Actor.STAFF)
+    if issue.assignee_id is not None and issue.assignee_id == user.pk:
+        actors.add(Actor.ASSIGNEE)
+    if issue.created_by_id == user.pk and scope.walks(issue.grid_id):
+        actors.add(Actor.LOGGER)
+    return actors
+
+
+def can_contribute(user: User, issue: Issue) -> bool:
+    """Comments and mediations: staff, the assignee and the grid's workers (not officials)."""
+    return bool(actors_for(user, issue)) or Scope.for_user(user).walks(issue.grid_id)
+
+
+def _stale_message(issue: Issue) -> str:
+    last = issue.events.select_related("actor").order_by("-created_at", "-pk").first()
+    if last is None:
+        return _("Someone else has just changed this issue. Reload to see it.")
+    who = (last.actor.get_full_name() or last.actor.username) if last.actor else _("the system")
+    return _(
+        "%(who)s has just changed this issue (%(action)s, %(when)s); it is now “%(status)s”. "
+        "Nothing was changed by you; reload to see it."
+    ) % {
+        "who": who,
+        "action": last.get_action_display(),
+        "when": timezone.localtime(last.created_at).strftime("%H:%M"),
+        "status": Issue.Status(issue.status).label,
+    }
+
+
+def _event(
+    issue: Issue,
+    action: str,
+    *,
+    by: User | None,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    at: datetime | None = None,
+) -> IssueEvent:
+    at = at or timezone.now()
+    Issue.objects.filter(pk=issue.pk).update(last_activity_at=at)
+    issue.last_activity_at = at
+    return IssueEvent.objects.create(
+        issue=issue,
+        actor=by,
+        action=action,
+        note=note,
+        from_status=from_status,
+        to_status=to_status,
+        created_at=at,
+    )
+
+
+@transaction.atomic
+def transition_issue(
+    issue: Issue, action: str, *, by: User | None, seen_status: str, note: str = "", **changes: Any
+) -> IssueEvent:
+    """Apply one row of the transition table, or refuse it and change nothing.
+
+    `by=None` is the system (automatic revisit and reopen). `changes` are further fields
+    written in the same compare-and-set update.
+    """
+    t = workflow.TRANSITIONS[action]
+    if by is None:
+        if not workflow.system_may(action, seen_status):
+            raise TransitionRefused(_("That change is not possible from this state."))
+    elif not workflow.is_allowed(action, actors_for(by, issue), seen_status):
+        if seen_status not in t.sources:
+            raise TransitionRefused(
+                _("This issue is “%(status)s”; it cannot be %(action)s.")
+                % {
+                    "status": Issue.Status(seen_status).label,
+                    "action": IssueEvent.Action(action).label.lower(),
+                }
+            )
+        raise TransitionRefused(_("You are not allowed to do that to this issue."))
+    now = timezone.now()
+    # Compare-and-set: if someone moved the issue after this page was drawn, nothing changes.
+    changed = Issue.objects.filter(pk=issue.pk, status=seen_status).update(
+        status=t.target, last_activity_at=now, **{workflow.ENTERED_AT[t.target]: now}, **changes
+    )
+    if not changed:
+        issue.refresh_from_db()
+        raise TransitionRefused(_stale_message(issue))
+    issue.refresh_from_db()
+    return IssueEvent.objects.create(
+        issue=issue,
+        actor=by,
+        action=action,
+        note=note,
+        from_status=seen_status,
+        to_status=t.target,
+        created_at=now,
+    )
+
+
+def default_due_at(issue: Issue, start: datetime | None = None) -> datetime:
+    return (start or timezone.now()) + issue.category.time_limit
+
+
+def list_issue(
+    issue: Issue,
+    *,
+    by: User,
+    seen_status: str,
+    assignee: User | None = None,
+    due_at: datetime | None = None,
+    note: str = "",
+) -> IssueEvent:
+    """List a collected issue on the duty list, with an assignee and a due date."""
+    with transaction.atomic():
+        due_at = due_at or default_due_at(issue)
+        assignee_id = assignee.pk if assignee else issue.assignee_id
+        if assignee is not None and not _may_be_assigned(assignee, issue):
+            raise TransitionRefused(
+                _("%(name)s does not work in this issue's community.")
+                % {"name": assignee.get_full_name() or assignee.username}
+            )
+        parts = [note] if note else []
+        if assignee is not None:
+            parts.append(_("Assigned to %(name)s.") % {"name": _name(assignee)})
+        parts.append(
+            _("Due %(date)s.") % {"date": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")}
+        )
+        event = transition_issue(
+            issue,
+            "list",
+            by=by,
+            seen_status=seen_status,
+            note=" ".join(parts),
+            assignee_id=assignee_id,
+            due_at=due_at,
+        )
+        if assignee is not None and assignee.pk != by.pk:
+            notifications.notify([assignee], Notification.Kind.ASSIGNED, issue=issue)
+    return event
+
+
+def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
+    """紧急情况立即办: an urgent issue goes straight to work, with the actor as assignee."""
+    with transaction.atomic():
+        if issue.urgency != Urgency.URGENT:
+            raise TransitionRefused(_("Only urgent issues can be handled at once; list it."))
+        return transition_issue(
+            issue,
+            "handle_now",
+            by=by,
+            seen_status=seen_status,
+            note=note,
+            assignee_id=issue.assignee_id or by.pk,
+            due_at=issue.due_at or default_due_at(issue),
+        )
+
+
+def start_issue(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
+    return transition_issue(issue, "start", by=by, seen_status=seen_status, note=note)
+
+
+def resolve_issue(
+    issue: Issue,
+    *,
+    by: User,
+    seen_status: str,
+    resolution: str,
+    amount_recovered: Decimal | None = None,
+) -> IssueEvent:
+    """Resolve with a resolution text; a dispute needs a successful mediation first."""
+    resolution = resolution.strip()
+    if not resolution:
+        raise TransitionRefused(_("Write how the issue was resolved."))
+    with transaction.atomic():
+        if (
+            issue.category.is_dispute
+            and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED).exists()
+        ):
+            raise TransitionRefused(_("Record the mediation before resolving a dispute."))
+        changes: dict[str, Any] = {"resolution": resolution}
+        if amount_recovered is not None:
+            changes["amount_recovered"] = amount_recovered
+        event = transition_issue(
+            issue, "resolve", by=by, seen_status=seen_status, note=resolution, **changes
+        )
+        issue_id = issue.pk
+        transaction.on_commit(lambda: tasks.schedule_follow_ups.delay(issue_id))
+    return event
+
+
+def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str) -> IssueEvent:
+    """Back to work, with a reason; tells the assignee and the community's staff."""
+    reason = reason.strip()
+    if not reason:
+        raise TransitionRefused(_("Give the reason for reopening."))
+    with transaction.atomic():
+        event = transition_issue(
+            issue,
+            "reopen",
+            by=by,
+            seen_status=seen_status,
+            note=reason,
+            resolved_at=None,
+            revisited_at=None,
+        )
+        recipients = [u for u in [issue.assignee] if u is not None and u != by]
+        recipients += [
+            u for u in notifications.staff_of(issue.community_id) if u != by and u not in recipients
+        ]
+        notifications.notify(recipients, Notification.Kind.REOPENED, issue=issue)
+    return event
+
+
+def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: Any) -> IssueEvent:
+    """Route an action from the issue page to its service."""
+    services = {
+        "list": list_issue,
+        "handle_now": handle_now,
+        "start": start_issue,
+        "resolve": resolve_issue,
+        "reopen": reopen_issue,
+    }
+    if action not in services:
+        raise TransitionRefused(_("You are not allowed to do that to this issue."))
+    return services[action](issue, by=by, seen_status=seen_status, **data)
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _may_be_assigned(user: User, issue: Issue) -> bool:
+    """Staff of the issue's community, or an active grid worker of its grid."""
+    return user.is_active and (
+        user.staff_assignments.filter(community_id=issue.community_id).exists()
+        or GridWorker.objects.filter(user=user, is_active=True, grids=issue.grid_id).exists()
+    )
+
+
+@transaction.atomic
+def assign_issue(
+    issue: Issue,
+    *,
+    by: User,
+    assignee: User,
+    seen_assignee_id: int | None,
+    due_at: datetime | None = None,
+) -> IssueEvent:
+    """Reassign an open issue; refused if someone else reassigned it since the page was drawn."""
+    if Actor.STAFF not in actors_for(by, issue):
+        raise TransitionRefused(_("Only the community's staff can assign issues."))
+    if not issue.is_open:
+        raise TransitionRefused(_("Only open issues can be reassigned."))
+    if not _may_be_assigned(assignee, issue):
+        raise TransitionRefused(
+            _("%(name)s does not work in this issue's community.") % {"name": _name(assignee)}
+        )
+    changes: dict[str, Any] = {"assignee_id": assignee.pk}
+    if due_at is not None:
+        changes["due_at"] = due_at
+    changed = Issue.objects.filter(
+        pk=issue.pk, assignee_id=seen_assignee_id, status__in=Issue.OPEN_STATUSES
+    ).update(**changes)
+    if not changed:
+        issue.refresh_from_db()
+        raise TransitionRefused(_stale_message(issue))
+    issue.refresh_from_db()
+    event = _event(
+        issue,
+        IssueEvent.Action.ASSIGN,
+        by=by,
+        note=_("Assigned to %(name)s.") % {"name": _name(assignee)},
+    )
+    if assignee.pk != by.pk:
+        notifications.notify([assignee], Notification.Kind.ASSIGNED, issue=issue)
+    return event
+
+
+@transaction.atomic
+def comment_on_issue(issue: Issue, *, by: User, note: str) -> IssueEvent:
+    note = note.strip()
+    if not note:
+        raise TransitionRefused(_("Write a comment first."))
+    if not can_contribute(by, issue):
+        raise TransitionRefused(_("You are not allowed to comment on this issue."))
+    return _event(issue, IssueEvent.Action.COMMENT, by=by, note=note)
+
+
+@transaction.atomic
+def create_issue(
+    *,
+    by: User,
+    courtyard: Courtyard,
+    category: Category,
+    title: str,
+    description: str = "",
+    urgency: str | None = None,
+    source: str = Issue.Source.VISIT,
+    resident_name: str = "",
+    resident_phone: str = "",
+    patrol: Patrol | None = None,
+    photos: Iterable[CleanPhoto] = (),
+    submission_token: uuid.UUID | None = None,
+    people_affected: int | None = None,
+    amount_owed: Decimal | None = None,
+    created_at: datetime | None = None,
+) -> tuple[Issue, bool]:
+    """Log a concern. Returns (issue, created); a resent form returns the first issue."""
+    if submission_token is not None:
+        existing = Issue.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            return existing, False
+    scope = Scope.for_user(by)
+    if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
+        raise TransitionRefused(_("That courtyard is outside your grids."))
+    if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
+        raise TransitionRefused(_("That patrol is not yours or has ended."))
+    now = created_at or timezone.now()
+    issue = Issue(
+        title=title.strip(),
+        description=description.strip(),
+        category=category,
+        urgency=urgency or category.default_urgency,
+        source=Issue.Source.PATROL if patrol else source,
+        courtyard=courtyard,
+        patrol=patrol,
+        resident_name=resident_name.strip(),
+        resident_phone=resident_phone.strip(),
+        created_by=by,
+        created_at=now,
+        last_activity_at=now,
+        submission_token=submission_token,
+        people_affected=people_affected,
+        amount_owed=amount_owed,
+    )
+    issue.set_area_from_courtyard()
+    issue.search_text = issue.search_document()
+    try:
+        with transaction.atomic():
+            issue.save()
+    except IntegrityError:
+        # Two copies of one form arrived at once: the other one stored it.
+        existing = Issue.objects.filter(submission_token=submission_token).first()
+        if submission_token is None or existing is None:
+            raise
+        return existing, False
+    for photo in photos:
+        Attachment.objects.create(
+            issue=issue,
+            image=photo.image,
+            thumbnail=photo.thumbnail,
+            size=photo.size,
+            uploaded_by=by,
+        )
+    IssueEvent.objects.create(
+        issue=issue,
+        actor=by,
+        action=IssueEvent.Action.CREATE,
+        to_status=issue.status,
+        created_at=now,
+    )
+    if issue.urgency == Urgency.URGENT:
+        notifications.notify(
+            [u for u in notifications.staff_of(issue.community_id) if u != by],
+            Notification.Kind.URGENT,
+            issue=issue,
+        )
+    return issue, True
+
+
+@transaction.atomic
+def record_mediation(
+    issue: Issue,
+    *,
+    by: User,
+    mediator: User | None = None,
+    mediated_on: date,
+    parties: str,
+    place: str = "",
+    method: str,
+    outcome: str,
+    agreement: str = "",
+) -> Mediation:
+    if not can_contribute(by, issue):
+        raise TransitionRefused(_("You are not allowed to record a mediation on this issue."))
+    if not issue.is_open:
+        raise TransitionRefused(_("Mediations are recorded while the issue is open."))
+    mediation = Mediation.objects.create(
+        issue=issue,
+        mediator=mediator or by,
+        mediated_on=mediated_on,
+        parties=parties.strip(),
+        place=place.strip(),
+        method=method,
+        outcome=outcome,
+        agreement=agreement.strip(),
+        created_by=by,
+    )
+    _event(
+        issue,
+        IssueEvent.Action.MEDIATE,
+        by=by,
+        note=f"{mediation.get_outcome_display()}: {mediation.agreement}".strip(": "),
+    )
+    return mediation
+
+
+def follow_up_assignee_id(issue: Issue) -> int:
+    """谁调解、谁回访: the last successful mediator, else whoever resolved the issue."""
+    mediation = (
+        issue.mediations.exclude(outcome=Mediation.Outcome.FAILED)
+        .order_by("-mediated_on", "-pk")
+        .first()
+    )
+    if mediation is not None:
+        return mediation.mediator_id
+    resolved = issue.events.filter(action=IssueEvent.Action.RESOLVE).order_by("-pk").first()
+    if resolved is not None and resolved.actor_id is not None:
+        return resolved.actor_id
+    return issue.assignee_id or issue.created_by_id
+
+
+@transaction.atomic
+def schedule_follow_ups(issue: Issue) -> int:
+    """Create the issue's visits at its category's offsets; running it twice creates nothing."""
+    if issue.resolved_at is None:
+        return 0
+    assignee_id = follow_up_assignee_id(issue)
+    days = sorted({int(d) for d in issue.category.follow_up_days if int(d) >= 0})
+    # The offset of a reopened-and-resolved-again issue counts from the latest resolution,
+    # under new visit numbers after the ones already made.
+    start_no = issue.follow_ups.count()
+    pending = issue.follow_ups.filter(done_at__isnull=True).exists()
+    if pending or (
+        start_no and issue.follow_ups.filter(created_at__gte=issue.resolved_at).exists()
+    ):
+        return 0
+    rows = [
+        FollowUp(
+            issue=issue,
+            visit_no=start_no + i + 1,
+            assignee_id=assignee_id,
+            due_at=issue.resolved_at + timedelta(days=d),
+        )
+        for i, d in enumerate(days)
+    ]
+    created = FollowUp.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        _event(
+            issue,
+            IssueEvent.Action.SCHEDULE,
+            by=None,
+            note=", ".join(timezone.localtime(r.due_at).strftime("%Y-%m-%d") for r in rows),
+        )
+    return len(created)
+
+
+@transaction.atomic
+def record_follow_up(
+    visit: FollowUp, *, by: User, method: str, satisfaction: str, notes: str = ""
+) -> FollowUp:
+    """Record a visit; unsatisfied reopens the issue, all satisfied so far revisits it."""
+    issue = visit.issue
+    if visit.assignee_id != by.pk and Actor.STAFF not in actors_for(by, issue):
+        raise TransitionRefused(_("This visit is assigned to someone else."))
+    now = timezone.now()
+    changed = FollowUp.objects.filter(pk=visit.pk, done_at__isnull=True).update(
+        done_at=now, done_by=by, method=method, satisfaction=satisfaction, notes=notes.strip()
+    )
+    if not changed:
+        raise TransitionRefused(_("This visit has already been recorded."))
+    visit.refresh_from_db()
+    _event(
+        issue,
+        IssueEvent.Action.FOLLOW_UP,
+        by=by,
+        note=_("Visit %(no)d (%(method)s): %(satisfaction)s. %(notes)s")
+        % {
+            "no": visit.visit_no,
+            "method": visit.get_method_display(),
+            "satisfaction": visit.get_satisfaction_display(),
+            "notes": visit.notes,
+        },
+    )
+    issue.refresh_from_db()
+    if satisfaction == FollowUp.Satisfaction.UNSATISFIED:
+        if issue.status in workflow.TRANSITIONS["reopen"].sources:
+            # The visits not yet made are dropped: they are rescheduled on the next resolution.
+            issue.follow_ups.filter(done_at__isnull=True).delete()
+            reopen_issue(
+                issue,
+                by=None,
+                seen_status=issue.status,
+                reason=_("The resident was not satisfied at follow-up visit %(no)d.")
+                % {"no": visit.visit_no},
+            )
+    elif (
+        issue.status == Issue.Status.RESOLVED
+        and not issue.follow_ups.filter(due_at__lte=now, done_at__isnull=True).exists()
+        and not issue.follow_ups.filter(
+            done_at__isnull=False,
+            satisfaction=FollowUp.Satisfaction.UNSATISFIED,
+            done_at__gte=issue.resolved_at,
+        ).exists()
+    ):
+        transition_issue(
+            issue,
+            "revisit",
+            by=None,
+            seen_status=issue.status,
+            note=_("Every visit due so far found the resident satisfied."),
+        )
+    return visit
+
+
+def remind_due_follow_ups(now: datetime) -> int:
+    """Tell each due visit's assignee, once per visit per day."""
+    today = timezone.localdate(now)
+    sent = 0
+    for visit in (
+        FollowUp.objects.due(now)
+        .exclude(reminded_on=today)
+        .select_related("issue", "assignee")
+        .iterator(chunk_size=500)
+    ):
+        # Claim the row first, so a second beat worker never sends the same reminder.
+        claimed = (
+            FollowUp.objects.filter(pk=visit.pk, done_at__isnull=True)
+            .exclude(reminded_on=today)
+            .update(reminded_on=today)
+        )
+        if claimed:
+            notifications.notify(
+                [visit.assignee],
+                Notification.Kind.FOLLOW_UP_DUE,
+                issue=visit.issue,
+                follow_up=visit,
+            )
+            sent += 1
+    return sent
+
+
+def escalate_overdue_follow_ups(now: datetime) -> int:
+    """Tell the community's staff of each visit overdue past the grace period, once."""
+    sent = 0
+    for visit in (
+        FollowUp.objects.overdue(now, settings.FOLLOW_UP_GRACE)
+        .filter(escalated_at__isnull=True)
+        .select_related("issue")
+        .iterator(chunk_size=500)
+    ):
+        if FollowUp.objects.filter(pk=visit.pk, escalated_at__isnull=True).update(escalated_at=now):
+            notifications.notify(
+                notifications.staff_of(visit.issue.community_id),
+                Notification.Kind.FOLLOW_UP_OVERDUE,
+                issue=visit.issue,
+                follow_up=visit,
+            )
+            sent += 1
+    return sent
+
+
+def sweep_unscheduled_follow_ups(now: datetime, limit: int = 1000) -> int:
+    """Schedule the visits of resolved issues that have none (the broker was down)."""
+    # A minute's slack leaves freshly resolved issues to their own on-commit task.
+    missing = (
+        Issue.objects.filter(
+            status=Issue.Status.RESOLVED,
+            resolved_at__lt=now - timedelta(minutes=1),
+            follow_ups__isnull=True,
+        )
+        .select_related("category")
+        .order_by("resolved_at")[:limit]
+    )
+    return sum(1 for issue in missing if schedule_follow_ups(issue))
+
+
+def mark_notifications_read(user: User, ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+def new_submission_token() -> uuid.UUID:
+    return uuid.uuid4()

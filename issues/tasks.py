@@ -1,0 +1,58 @@
+"""Celery tasks: each takes ids, fetches the rows and calls a service.
+
+They are safe to run twice: the rows in the database, not the messages, are the truth.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**RETRY)
+def schedule_follow_ups(issue_id: int) -> int:
+    from issues import services
+    from issues.models import Issue
+
+    issue = Issue.objects.select_related("category").filter(pk=issue_id).first()
+    return services.schedule_follow_ups(issue) if issue else 0
+
+
+@shared_task(**RETRY)
+def deliver_notifications(notification_ids: list[int]) -> int:
+    from issues import notifications
+
+    return notifications.deliver(notification_ids)
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def remind_due_follow_ups() -> int:
+    from issues import services
+
+    return services.remind_due_follow_ups(timezone.now())
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def escalate_overdue_follow_ups() -> int:
+    from issues import services
+
+    return services.escalate_overdue_follow_ups(timezone.now())
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def sweep_unscheduled_follow_ups() -> int:
+    from issues import services
+
+    return services.sweep_unscheduled_follow_ups(timezone.now())
+
+
+@shared_task
+def ping() -> str:
+    """Used by the end-to-end test and by /healthz's deep check."""
+    return "pong"
