@@ -22,3 +22,15 @@ class CappedPaginator(Paginator):
     @property
     def is_capped(self) -> bool:
         return self._raw_count > self.cap
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its total, for lists that already counted it with their tab counts."""
+
+    def __init__(self, object_list: object, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count

@@ -1,11 +1,16 @@
 from django.http import HttpRequest
 
 from grids.access import Scope
+from issues.models import Notification
 
 
 def header(request: HttpRequest) -> dict[str, object]:
-    """The header's role and unread badge; the count is read only when a page renders it."""
+    """The header's role and unread badge; the count is queried only if a page shows it."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"user_role": Scope.for_user(user).role}
+
+    def unread_count() -> int:
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+    return {"user_role": Scope.for_user(user).role.value, "unread_count": unread_count}

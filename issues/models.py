@@ -569,3 +569,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind}"
+
+
+class PhoneReveal(models.Model):
+    """An audit row: a user who may only see masked numbers asked to see a resident's phone."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="phone_reveals",
+                              verbose_name=_("issue"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                             verbose_name=_("user"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phone number view")
+        verbose_name_plural = _("phone number views")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.issue_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,92 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grassroots.http import AuthedRequest
+from grids.access import Scope
+from grids.forms import EndPatrolForm, StartPatrolForm
+from grids.models import Courtyard, Patrol
+from grids.services import PatrolRefused, end_patrol, start_patrol
+from issues.models import Issue
+
+
+def courtyard_list(request: AuthedRequest) -> HttpResponse:
+    """The courtyards of the user's area with their open issues (a worker's grids: a few dozen)."""
+    courtyards = list(
+        Courtyard.objects.visible_to(request.user).select_related("grid__community")
+        .annotate(open_issues=Count("issues", filter=Q(issues__status__in=Issue.OPEN_STATUSES)))
+        .order_by("grid__community__name", "grid__name", "name")[:300])
+    return render(request, "grids/courtyard_list.html", {"courtyards": courtyards})
+
+
+def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    courtyard = get_object_or_404(
+        Courtyard.objects.visible_to(request.user).select_related("grid__community"), pk=pk)
+    issues = Issue.objects.filter(courtyard=courtyard).select_related("category")
+    open_issues = list(issues.filter(status__in=Issue.OPEN_STATUSES).order_by("-created_at"))
+    past = list(issues.filter(status__in=Issue.CLOSED_STATUSES).order_by("-resolved_at")[:30])
+    patrols = list(Patrol.objects.filter(grid_id=courtyard.grid_id).select_related(
+        "grid_worker").annotate(hazard_count=Count("hazards", filter=Q(
+            hazards__courtyard=courtyard)))[:10])
+    return render(request, "grids/courtyard_detail.html", {
+        "courtyard": courtyard, "open_issues": open_issues, "past_issues": past,
+        "patrols": patrols, "now": timezone.now()})
+
+
+def patrol_list(request: AuthedRequest) -> HttpResponse:
+    """Start a patrol; the running one; past patrols with their hazards."""
+    user = request.user
+    patrols = list(Patrol.objects.visible_to(user).select_related("grid__community", "grid_worker")
+                   .annotate(hazard_count=Count("hazards")).order_by("-started_at")[:50])
+    running = Patrol.objects.filter(grid_worker=user, ended_at__isnull=True).first()
+    walks = bool(Scope.for_user(user).grid_ids)
+    form = StartPatrolForm(user=user) if walks and running is None else None
+    return render(request, "grids/patrol_list.html", {
+        "patrols": patrols, "running": running, "form": form})
+
+
+@require_POST
+def patrol_start(request: AuthedRequest) -> HttpResponse:
+    if not Scope.for_user(request.user).grid_ids:
+        raise PermissionDenied(_("Only grid workers go on patrol."))
+    form = StartPatrolForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            patrol = start_patrol(by=request.user, **form.cleaned_data)
+        except PatrolRefused as e:
+            messages.error(request, str(e))
+        else:
+            return redirect(patrol)
+    else:
+        messages.error(request, _("Choose a grid and a kind of patrol."))
+    return redirect("grids:patrols")
+
+
+def patrol_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    patrol = get_object_or_404(Patrol.objects.visible_to(request.user).select_related(
+        "grid__community", "grid_worker"), pk=pk)
+    hazards = list(patrol.hazards.select_related("category", "courtyard").order_by("created_at"))
+    mine = patrol.grid_worker_id == request.user.pk and patrol.ended_at is None
+    return render(request, "grids/patrol_detail.html", {
+        "patrol": patrol, "hazards": hazards, "end_form": EndPatrolForm() if mine else None})
+
+
+@require_POST
+def patrol_end(request: AuthedRequest, pk: int) -> HttpResponse:
+    patrol = get_object_or_404(Patrol.objects.visible_to(request.user), pk=pk)
+    if patrol.grid_worker_id != request.user.pk:
+        raise PermissionDenied(_("Only the grid worker on this patrol can end it."))
+    form = EndPatrolForm(request.POST)
+    form.is_valid()
+    try:
+        end_patrol(patrol, by=request.user, notes=form.cleaned_data.get("notes", ""))
+    except PatrolRefused as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("Patrol ended."))
+    return redirect(patrol)

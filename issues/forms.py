@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import F, Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Courtyard, Patrol
+from issues.models import Category, FollowUp, Issue, Mediation, Urgency
+from issues.photos import CleanPhoto, clean_photo
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+MAX_PHOTOS = 6
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Up to MAX_PHOTOS images; each is checked by content and re-encoded."""
+
+    widget = MultipleImageInput(attrs={"accept": "image/*"})
+
+    def clean(self, data: Any, initial: Any = None) -> list[CleanPhoto]:
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > MAX_PHOTOS:
+            raise ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                cleaned.append(clean_photo(upload))
+            except ValidationError as e:
+                errors.extend(e.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
+    """Staff of the community and active grid workers of its grids."""
+    community_id = (issue_or_community_id.community_id if isinstance(issue_or_community_id, Issue)
+                    else issue_or_community_id)
+    return get_user_model().objects.filter(
+        Q(staff_assignments__community_id=community_id)
+        | Q(grid_worker__is_active=True, grid_worker__grids__community_id=community_id),
+        is_active=True,
+    ).distinct().order_by("first_name", "username")
+
+
+def person_name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return person_name(obj)
+
+
+def due_at_from_date(day: date) -> datetime:
+    """A due date typed as a day means the end of that working day."""
+    return timezone.make_aware(datetime.combine(day, time(18, 0)))
+
+
+class CaptureForm(forms.Form):
+    """Log a concern: what the grid worker types in a courtyard."""
+
+    courtyard = forms.ModelChoiceField(queryset=Courtyard.objects.none(), label=_("Courtyard"),
+                                       empty_label=_("Choose the courtyard"))
+    category = forms.ModelChoiceField(queryset=Category.objects.filter(is_active=True),
+                                      label=_("Category"), empty_label=_("Choose the category"))
+    urgency = forms.ChoiceField(choices=Urgency.choices, label=_("Urgency"),
+                                widget=forms.RadioSelect, initial=Urgency.NORMAL)
+    title = forms.CharField(max_length=120, label=_("Title"),
+                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(required=False, label=_("What the resident said"),
+                                  max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    source = forms.ChoiceField(choices=Issue.Source.choices, initial=Issue.Source.VISIT,
+                               label=_("Source"))
+    resident_name = forms.CharField(required=False, max_length=50, label=_("Resident's name"))
+    resident_phone = forms.CharField(
+        required=False, max_length=20, label=_("Resident's phone"),
+        validators=Issue._meta.get_field("resident_phone").validators,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    people_affected = forms.IntegerField(required=False, min_value=0, max_value=100000,
+                                         label=_("People affected"))
+    amount_owed = forms.DecimalField(required=False, min_value=0, max_digits=12,
+                                     decimal_places=2, label=_("Amount owed (yuan)"))
+    photos = MultiplePhotoField(required=False, label=_("Photos"))
+    patrol = forms.ModelChoiceField(queryset=Patrol.objects.none(), required=False,
+                                    widget=forms.HiddenInput)
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        self.user = user
+        # Recently used courtyards first: a worker returns to the same few.
+        self.fields["courtyard"].queryset = (
+            Courtyard.objects.visible_to(user).select_related("grid")
+            .annotate(last_used=Max("issues__created_at",
+                                    filter=Q(issues__created_by=user)))
+            .order_by(F("last_used").desc(nulls_last=True), "name"))
+        self.fields["patrol"].queryset = Patrol.objects.filter(grid_worker=user,
+                                                               ended_at__isnull=True)
+        if "token" in self.data:
+            # A form redisplayed after an error keeps its token, so its retry is one issue.
+            self.initial["token"] = self.data.get("token")
+
+
+class CommentForm(forms.Form):
+    note = forms.CharField(label=_("Comment"), max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TransitionForm(forms.Form):
+    """The fields each action takes; `seen_status` makes a stale action harmless."""
+
+    seen_status = forms.ChoiceField(choices=Issue.Status.choices, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, action: str, issue: Issue, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.prefix = action
+        if action == "list":
+            self.fields["assignee"] = UserChoiceField(
+                queryset=assignable_users(issue), label=_("Assignee"), required=False,
+                empty_label=_("Nobody yet"))
+            self.fields["due_date"] = forms.DateField(
+                label=_("Due"), required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text=_("Empty: the category's time limit from now."))
+        elif action == "resolve":
+            self.fields["resolution"] = forms.CharField(
+                label=_("How it was resolved"), max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}))
+            if issue.category.code == "wage_arrears":
+                self.fields["amount_recovered"] = forms.DecimalField(
+                    label=_("Amount recovered (yuan)"), required=False, min_value=0,
+                    max_digits=12, decimal_places=2)
+        elif action == "reopen":
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if "due_date" in data:
+            due = data.pop("due_date")
+            data["due_at"] = due_at_from_date(due) if due else None
+        return data
+
+
+class AssignForm(forms.Form):
+    assignee = UserChoiceField(queryset=get_user_model().objects.none(), label=_("Assignee"))
+    seen_assignee = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = "assign"
+        self.fields["assignee"].queryset = assignable_users(issue)
+        self.fields["seen_assignee"].initial = issue.assignee_id
+
+
+class MediationForm(forms.ModelForm):
+    class Meta:
+        model = Mediation
+        fields = ["mediated_on", "parties", "place", "method", "outcome", "agreement"]
+        widgets = {
+            "mediated_on": forms.DateInput(attrs={"type": "date"}),
+            "parties": forms.Textarea(attrs={"rows": 2}),
+            "agreement": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("mediated_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.prefix = "mediation"
+
+
+class FollowUpForm(forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = ["method", "satisfaction", "notes"]
+        widgets = {
+            "method": forms.RadioSelect,
+            "satisfaction": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["method"].required = True
+        self.fields["satisfaction"].required = True
+        # RadioSelect on a model field adds a blank "---------" choice; a visit has no blank.
+        self.fields["method"].choices = FollowUp.Method.choices
+        self.fields["satisfaction"].choices = FollowUp.Satisfaction.choices

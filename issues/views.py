@@ -1,0 +1,448 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from grassroots.http import AuthedRequest
+from grassroots.paginator import KnownCountPaginator
+from grids.access import Role, Scope
+from issues import exports, services
+from issues.filters import ALL, OPEN, STATUS_TABS, IssueFilter, statuses_for
+from issues.forms import (
+    AssignForm,
+    CaptureForm,
+    CommentForm,
+    FollowUpForm,
+    MediationForm,
+    TransitionForm,
+    due_at_from_date,
+)
+from issues.models import Attachment, FollowUp, Issue, IssueEvent, Notification
+from issues.privacy import resident_view
+from issues.services import TransitionRefused
+from issues.workflow import Actor, allowed_actions
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+def issue_list(request: AuthedRequest) -> HttpResponse:
+    """The filtered, sorted, paged list; htmx swaps only the results."""
+    user = request.user
+    scope = Scope.for_user(user)
+    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(user), user=user)
+    if len(scope.community_ids) == 1 and scope.role == Role.STAFF:
+        f.assignee_choices_for(next(iter(scope.community_ids)))
+    if not f.is_valid():
+        return render(request, "issues/issue_list.html", {"filter": f, "invalid": True},
+                      status=400)
+    chosen = f.form.cleaned_data.get("status") or [OPEN]
+    # One query counts every tab; the pager's total is the sum of the chosen tabs.
+    counts = f.without_status.aggregate(
+        **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values})
+    counts[OPEN] = sum(counts[s] for s in Issue.OPEN_STATUSES)
+    counts[ALL] = sum(counts[s] for s in Issue.Status.values)
+    total = counts[ALL] if ALL in chosen else sum(counts[s] for s in statuses_for(chosen))
+    paginator = KnownCountPaginator(f.qs.for_list(), 50, count=total)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "filter": f, "page": page, "counts": counts, "total": total,
+        "tabs": [(value, label, counts[value]) for value, label in STATUS_TABS],
+        "chosen": chosen, "role": scope.role, "now": timezone.now(),
+        "query_without_page": _query_without(request, "page"),
+        "query_without_status": _query_without(request, "status", "page"),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "issues/issue_list.html#results", context)
+    return render(request, "issues/issue_list.html", context)
+
+
+def _query_without(request: AuthedRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def my_issues(request: AuthedRequest) -> HttpResponse:
+    """The grid worker's home: their grids' open issues by state, then the recently closed."""
+    user = request.user
+    now = timezone.now()
+    issues = list(
+        Issue.objects.visible_to(user)
+        .filter(Q(status__in=Issue.OPEN_STATUSES) | Q(last_activity_at__gte=now - timedelta(30)))
+        .for_list().order_by("-last_activity_at")[:200])
+    groups = [(status, label, [i for i in issues if i.status == status])
+              for status, label in Issue.Status.choices]
+    due_visits = FollowUp.objects.filter(assignee=user, done_at__isnull=True,
+                                         due_at__lte=now + timedelta(days=1)).count()
+    return render(request, "issues/my_issues.html", {
+        "groups": groups, "due_visits": due_visits, "now": now,
+        "open_count": sum(1 for i in issues if i.is_open)})
+
+
+# --- Capture -------------------------------------------------------------------------------------
+
+
+def issue_new(request: AuthedRequest) -> HttpResponse:
+    """Log a concern; a resent form (same token) lands on the issue it already created."""
+    user = request.user
+    form = CaptureForm(request.POST or None, request.FILES or None, user=user,
+                       initial={"patrol": request.GET.get("patrol")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issue, _created = services.create_issue(
+                by=user, courtyard=data["courtyard"], category=data["category"],
+                title=data["title"], description=data["description"], urgency=data["urgency"],
+                source=data["source"], resident_name=data["resident_name"],
+                resident_phone=data["resident_phone"], patrol=data["patrol"],
+                photos=data["photos"], submission_token=data["token"],
+                people_affected=data["people_affected"], amount_owed=data["amount_owed"])
+        except TransitionRefused as e:
+            form.add_error(None, str(e))
+        else:
+            return redirect("issues:created", reference=issue.reference)
+    patrol = form.fields["patrol"].queryset.first()
+    return render(request, "issues/issue_new.html", {
+        "form": form, "patrol": patrol,
+        "category_urgency": {str(c.pk): c.default_urgency
+                             for c in form.fields["category"].queryset}},
+        status=400 if form.errors else 200)
+
+
+def issue_created(request: AuthedRequest, reference: str) -> HttpResponse:
+    issue = get_object_or_404(Issue.objects.visible_to(request.user).select_related(
+        "courtyard", "category"), reference=reference)
+    return render(request, "issues/issue_created.html", {"issue": issue})
+
+
+@require_GET
+def duplicates(request: AuthedRequest) -> HttpResponse:
+    """The open issues of one courtyard in one category, offered before a second ticket."""
+    courtyard, category = request.GET.get("courtyard", ""), request.GET.get("category", "")
+    issues: list[Issue] = []
+    if courtyard.isdigit() and category.isdigit():
+        issues = list(Issue.objects.visible_to(request.user).open().filter(
+            courtyard_id=int(courtyard), category_id=int(category)).order_by("-created_at")[:5])
+    return render(request, "issues/issue_new.html#duplicates", {"duplicates": issues})
+
+
+# --- The issue page ------------------------------------------------------------------------------
+
+
+def _visible_issue(request: AuthedRequest, reference: str) -> Issue:
+    return get_object_or_404(
+        Issue.objects.visible_to(request.user).select_related(
+            "category", "courtyard", "grid", "community", "assignee", "created_by", "patrol"),
+        reference=reference.upper())
+
+
+def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
+    """The issue for a change: 404 outside the scope, 403 for read-only roles inside it."""
+    issue = _visible_issue(request, reference)
+    if not services.can_contribute(request.user, issue):
+        raise PermissionDenied(_("Your role can read this issue but not change it."))
+    return issue
+
+
+def detail_context(request: AuthedRequest, issue: Issue,
+                   forms: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the issue page shows, in a fixed number of queries."""
+    user = request.user
+    actors = services.actors_for(user, issue)
+    forms = forms or {}
+    actions = allowed_actions(actors, issue.status)
+    if "handle_now" in actions and not issue.is_urgent:
+        actions.remove("handle_now")
+    action_forms = [
+        (action, forms.get(action) or TransitionForm(
+            action=action, issue=issue, initial={"seen_status": issue.status}))
+        for action in actions]
+    contributor = services.can_contribute(user, issue)
+    events = list(issue.events.select_related("actor"))
+    follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
+    return {
+        "issue": issue,
+        "events": events,
+        "attachments": list(issue.attachments.all()),
+        "mediations": list(issue.mediations.select_related("mediator")),
+        "follow_ups": follow_ups,
+        "resident": resident_view(user, issue),
+        "action_forms": action_forms,
+        "assign_form": forms.get("assign") or (
+            AssignForm(issue=issue) if Actor.STAFF in actors and issue.is_open else None),
+        "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
+        "mediation_form": forms.get("mediation") or (
+            MediationForm() if contributor and issue.is_open and issue.category.is_dispute
+            else None),
+        "visit_forms": {v.pk: FollowUpForm(prefix=f"visit-{v.pk}") for v in follow_ups
+                        if v.done_at is None and (v.assignee_id == user.pk
+                                                  or Actor.STAFF in actors)},
+        "now": timezone.now(),
+    }
+
+
+def issue_detail(request: AuthedRequest, reference: str) -> HttpResponse:
+    issue = _visible_issue(request, reference)
+    return render(request, "issues/issue_detail.html", detail_context(request, issue))
+
+
+def _after_action(request: AuthedRequest, issue: Issue, forms: dict[str, Any],
+                  ok_message: str | None) -> HttpResponse:
+    """Redirect on success; on refusal redisplay the page with the typed text kept."""
+    failed = any(form.errors for form in forms.values())
+    if not failed:
+        if ok_message:
+            messages.success(request, ok_message)
+        if request.htmx:
+            issue.refresh_from_db()
+            return render(request, "issues/issue_detail.html#main",
+                          detail_context(request, _visible_issue(request, issue.reference)))
+        return redirect(issue)
+    issue = _visible_issue(request, issue.reference)
+    context = detail_context(request, issue, forms)
+    if request.htmx:
+        return render(request, "issues/issue_detail.html#main", context, status=409)
+    return render(request, "issues/issue_detail.html", context, status=409)
+
+
+@require_POST
+def issue_transition(request: AuthedRequest, reference: str, action: str) -> HttpResponse:
+    issue = _acting_issue(request, reference)
+    if action not in ("list", "handle_now", "start", "resolve", "reopen"):
+        raise Http404
+    form = TransitionForm(request.POST, action=action, issue=issue)
+    if form.is_valid():
+        try:
+            services.perform(issue, action, by=request.user, **form.service_kwargs())
+        except TransitionRefused as e:
+            form.add_error(None, str(e))
+    return _after_action(request, issue, {action: form},
+                         _("Done: %(action)s.") % {"action": IssueEvent.Action(action).label})
+
+
+@require_POST
+def issue_assign(request: AuthedRequest, reference: str) -> HttpResponse:
+    issue = _acting_issue(request, reference)
+    form = AssignForm(request.POST, issue=issue)
+    if form.is_valid():
+        try:
+            services.assign_issue(issue, by=request.user, assignee=form.cleaned_data["assignee"],
+                                  seen_assignee_id=form.cleaned_data["seen_assignee"])
+        except TransitionRefused as e:
+            form.add_error(None, str(e))
+    return _after_action(request, issue, {"assign": form}, _("Assigned."))
+
+
+@require_POST
+def issue_comment(request: AuthedRequest, reference: str) -> HttpResponse:
+    issue = _acting_issue(request, reference)
+    data = request.POST.copy()
+    if data.get("next") == "created" and not data.get("note"):
+        # From the capture form's duplicate hint: the resident's words become the comment.
+        data["note"] = duplicate_note(data)
+    form = CommentForm(data)
+    if form.is_valid():
+        try:
+            services.comment_on_issue(issue, by=request.user, note=form.cleaned_data["note"])
+        except TransitionRefused as e:
+            form.add_error(None, str(e))
+    if request.POST.get("next") == "created" and not form.errors:
+        messages.success(request, _("The resident's words were added to %(ref)s.")
+                         % {"ref": issue.reference})
+        return redirect("issues:created", reference=issue.reference)
+    return _after_action(request, issue, {"comment": form}, _("Comment added."))
+
+
+def duplicate_note(data: QueryDict) -> str:
+    """The resident's words without their name or phone, which the timeline shows to all."""
+    words = data.get("description", "").strip() or data.get("title", "").strip()
+    return _("Raised again by a resident: %(words)s") % {"words": words} if words else ""
+
+
+@require_POST
+def issue_mediation(request: AuthedRequest, reference: str) -> HttpResponse:
+    issue = _acting_issue(request, reference)
+    form = MediationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_mediation(issue, by=request.user, **form.cleaned_data)
+        except TransitionRefused as e:
+            form.add_error(None, str(e))
+    return _after_action(request, issue, {"mediation": form}, _("Mediation recorded."))
+
+
+@require_POST
+def reveal_phone(request: AuthedRequest, reference: str) -> HttpResponse:
+    """An official asks to see the resident's phone: shown once, and the view is logged."""
+    issue = _visible_issue(request, reference)
+    services.log_phone_reveal(issue, by=request.user)
+    return render(request, "issues/issue_detail.html#phone",
+                  {"issue": issue, "resident": resident_view(request.user, issue, revealed=True)})
+
+
+@require_GET
+def photo(request: AuthedRequest, reference: str, pk: int, size: str) -> FileResponse:
+    """Photos are personal data: served only through the issue's scope, never as static files."""
+    issue = _visible_issue(request, reference)
+    attachment = get_object_or_404(Attachment, pk=pk, issue=issue)
+    field = attachment.thumbnail if size == "thumb" and attachment.thumbnail else attachment.image
+    response = FileResponse(field.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# --- Follow-up visits ----------------------------------------------------------------------------
+
+
+def follow_up_list(request: AuthedRequest) -> HttpResponse:
+    """My visits, due first; the done ones of the last month below."""
+    now = timezone.now()
+    visits = FollowUp.objects.filter(assignee=request.user).select_related(
+        "issue__courtyard", "issue__category")
+    pending = list(visits.filter(done_at__isnull=True).order_by("due_at")[:200])
+    done = list(visits.filter(done_at__gte=now - timedelta(days=30)).order_by("-done_at")[:50])
+    return render(request, "issues/follow_up_list.html", {
+        "pending": pending, "done": done, "now": now,
+        "forms": {v.pk: FollowUpForm(prefix=f"visit-{v.pk}") for v in pending}})
+
+
+@require_POST
+def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
+    visit = get_object_or_404(FollowUp.objects.visible_to(request.user).select_related(
+        "issue__category", "issue__community"), pk=pk)
+    form = FollowUpForm(request.POST, prefix=f"visit-{visit.pk}")
+    back = request.POST.get("next") or reverse("issues:followups")
+    if not back.startswith("/"):
+        back = reverse("issues:followups")
+    if form.is_valid():
+        try:
+            services.record_follow_up(visit, by=request.user, **form.cleaned_data)
+        except TransitionRefused as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Visit recorded."))
+            return redirect(back)
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}"
+                           f" {' '.join(errors)}".strip())
+    return redirect(back)
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+def notification_list(request: AuthedRequest) -> HttpResponse:
+    rows = list(Notification.objects.filter(recipient=request.user).select_related(
+        "issue__courtyard", "follow_up")[:100])
+    return render(request, "issues/notification_list.html", {"notifications": rows})
+
+
+@require_POST
+def notifications_read(request: AuthedRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    services.mark_notifications_read(request.user, ids or None)
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//")
+                    else "issues:notifications")
+
+
+
+# --- Bulk actions and exports --------------------------------------------------------------------
+
+
+@require_POST
+def issue_bulk(request: AuthedRequest) -> HttpResponse:
+    """List or reassign several issues; each goes through the same service as the issue page."""
+    user = request.user
+    refs = [r.upper() for r in request.POST.getlist("issue")][:200]
+    action = request.POST.get("action")
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/") and not back.startswith("//") else reverse("issues:list")
+    if not refs or action not in ("list", "assign"):
+        messages.error(request, _("Select at least one issue and an action."))
+        return redirect(back)
+    issues = {i.reference: i for i in Issue.objects.visible_to(user).filter(
+        reference__in=refs).select_related("category")}
+    assignee_id = request.POST.get("assignee", "")
+    assignee = None
+    if assignee_id.isdigit():
+        assignee = get_user_model().objects.filter(pk=int(assignee_id), is_active=True).first()
+    due_at = None
+    if request.POST.get("due_date"):
+        try:
+            due_at = due_at_from_date(forms.DateField().clean(request.POST["due_date"]))
+        except ValidationError:
+            messages.error(request, _("The due date is not a valid date."))
+            return redirect(back)
+    done, refused = [], []
+    for ref in refs:
+        issue = issues.get(ref)
+        if issue is None:
+            refused.append((ref, _("Not found in your area.")))
+            continue
+        try:
+            if action == "list":
+                services.list_issue(issue, by=user, seen_status=issue.status,
+                                    assignee=assignee, due_at=due_at)
+            else:
+                if assignee is None:
+                    raise TransitionRefused(_("Choose the assignee."))
+                services.assign_issue(issue, by=user, assignee=assignee,
+                                      seen_assignee_id=issue.assignee_id, due_at=due_at)
+            done.append(ref)
+        except TransitionRefused as e:
+            refused.append((ref, str(e)))
+    if done:
+        messages.success(request, _("Done for %(n)d: %(refs)s.")
+                         % {"n": len(done), "refs": ", ".join(done)})
+    for ref, reason in refused:
+        messages.error(request, f"{ref}: {reason}")
+    return redirect(back)
+
+
+def _export_name(ext: str) -> str:
+    return f"issues-{timezone.localtime():%Y%m%d-%H%M}.{ext}"
+
+
+@require_GET
+def export_csv(request: AuthedRequest) -> HttpResponse:
+    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user),
+                    user=request.user)
+    if not f.is_valid():
+        return HttpResponse(_("Some filters are not valid."), status=400)
+    response = StreamingHttpResponse(exports.csv_stream(request.user, f.qs),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
+    return response
+
+
+@require_GET
+def export_xlsx(request: AuthedRequest) -> HttpResponse:
+    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user),
+                    user=request.user)
+    if not f.is_valid():
+        return HttpResponse(_("Some filters are not valid."), status=400)
+    return FileResponse(
+        exports.xlsx_file(request.user, f.qs), as_attachment=True,
+        filename=_export_name("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

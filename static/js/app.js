@@ -1,0 +1,114 @@
+/* Small progressive enhancements; every page works without them. No inline scripts. */
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  /* The language switcher submits on change. */
+  function bindAutoSubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+  }
+
+  /* Choosing a category pre-selects its default urgency. */
+  function bindCategoryUrgency(root) {
+    var data = document.getElementById("category-urgency");
+    var select = root.querySelector("select[name=category]");
+    if (!data || !select) return;
+    var map = JSON.parse(data.textContent);
+    select.addEventListener("change", function () {
+      var urgency = map[select.value];
+      if (!urgency) return;
+      var radio = select.form.querySelector("input[name=urgency][value=" + urgency + "]");
+      if (radio) radio.checked = true;
+    });
+  }
+
+  /* Type to narrow a long select (the courtyard). */
+  function bindSelectFilter(root) {
+    root.querySelectorAll("input[data-filter-select]").forEach(function (input) {
+      var select = document.getElementById(input.getAttribute("data-filter-select"));
+      if (!select) return;
+      var options = Array.prototype.slice.call(select.options);
+      input.addEventListener("input", function () {
+        var q = input.value.trim().toLowerCase();
+        var first = null;
+        options.forEach(function (o) {
+          var show = !o.value || !q || o.text.toLowerCase().indexOf(q) !== -1;
+          o.hidden = !show;
+          if (show && o.value && !first) first = o;
+        });
+        if (q && first && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
+          select.value = first.value;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    });
+  }
+
+  /* A draft of every typed field is kept on the phone until the form is accepted, so a
+     dropped connection or a closed tab loses nothing. */
+  function bindDrafts(root) {
+    root.querySelectorAll("form[data-draft]").forEach(function (form) {
+      var key = "draft:" + form.getAttribute("data-draft");
+      var fields = form.querySelectorAll("input[type=text], input[type=tel], input:not([type]), textarea, select");
+      var hasErrors = form.querySelector(".errorlist");
+      try {
+        var saved = JSON.parse(localStorage.getItem(key) || "null");
+        if (saved && !hasErrors) {
+          fields.forEach(function (f) {
+            if (f.name && saved[f.name] !== undefined && !f.value) f.value = saved[f.name];
+          });
+          if (saved.urgency) {
+            var r = form.querySelector("input[name=urgency][value=" + saved.urgency + "]");
+            if (r) r.checked = true;
+          }
+        }
+      } catch (e) { /* private mode: no drafts */ }
+      function save() {
+        var data = {};
+        fields.forEach(function (f) { if (f.name && f.type !== "hidden") data[f.name] = f.value; });
+        var u = form.querySelector("input[name=urgency]:checked");
+        if (u) data.urgency = u.value;
+        try { localStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* full */ }
+      }
+      form.addEventListener("input", save);
+      form.addEventListener("change", save);
+    });
+    root.querySelectorAll("[data-clear-draft]").forEach(function (el) {
+      try { localStorage.removeItem("draft:" + el.getAttribute("data-clear-draft")); } catch (e) {}
+    });
+  }
+
+  /* One tap sends a form once: the button is disabled while it is in flight. */
+  function bindSubmitOnce(root) {
+    root.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) {
+          setTimeout(function () { b.disabled = true; }, 0);
+        });
+      });
+    });
+  }
+
+  /* "Select all" for the bulk actions. */
+  function bindSelectAll(root) {
+    root.querySelectorAll("input[data-select-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        document.querySelectorAll("input[name=" + box.getAttribute("data-select-all") + "]")
+          .forEach(function (b) { b.checked = box.checked; });
+      });
+    });
+  }
+
+  function bindAll(root) {
+    bindAutoSubmit(root); bindCategoryUrgency(root); bindSelectFilter(root);
+    bindDrafts(root); bindSubmitOnce(root); bindSelectAll(root);
+  }
+
+  onReady(function () { bindAll(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { bindAll(e.target); });
+})();
