@@ -10,7 +10,7 @@ from grids.access import Role, Scope
 
 HOMES = {
     Role.ADMIN: "admin:index",
-    Role.OFFICIAL: "issues:list",
+    Role.OFFICIAL: "issues:dashboard",
     Role.STAFF: "issues:list",
     Role.GRID_WORKER: "issues:mine",
     Role.NONE: "issues:list",

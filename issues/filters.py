@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import django_filters as df
 from django import forms
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Community, Courtyard, Grid, Subdistrict
+from grids.models import Community, Courtyard, District, Grid, Subdistrict
 from issues.forms import assignable_users, person_name
-from issues.models import Category, Issue, Urgency
+from issues.models import Category, FollowUp, Issue, Mediation, Urgency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 OPEN = "open"
 ALL = "all"
 STATUS_TABS = [(OPEN, _("Open")), *Issue.Status.choices, (ALL, _("All"))]
+
+VISIT_ON_TIME = timedelta(days=1)
+VISIT_CHOICES = [("on_time", _("Done on time")), ("satisfied", _("Resident satisfied")),
+                 ("unsatisfied", _("Resident unsatisfied"))]
 
 SORTS = {
     "urgency": [F("urgency").desc(), F("due_at").asc(nulls_last=True), F("created_at").desc()],
@@ -56,6 +61,8 @@ class IssueFilter(df.FilterSet):
                               empty_label=_("Any urgency"))
     source = df.ChoiceFilter(choices=Issue.Source.choices, label=_("Source"),
                              empty_label=_("Any source"))
+    district = df.ModelChoiceFilter(queryset=District.objects.none(), label=_("District/county"),
+                                    empty_label=_("All"))
     subdistrict = df.ModelChoiceFilter(queryset=Subdistrict.objects.none(),
                                        label=_("Subdistrict/township"), empty_label=_("All"))
     community = df.ModelChoiceFilter(queryset=Community.objects.none(),
@@ -73,6 +80,13 @@ class IssueFilter(df.FilterSet):
         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}))
     resolved = df.DateFromToRangeFilter(field_name="resolved_at", label=_("Resolved between"),
                                         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}))
+    on_time = df.BooleanFilter(method="filter_on_time", label=_("Resolved on time"),
+                               widget=forms.CheckboxInput)
+    mediated = df.DateFromToRangeFilter(method="filter_mediated", label=_("Mediated between"))
+    visited = df.DateFromToRangeFilter(method="filter_visited",
+                                       label=_("Follow-up visit done between"))
+    visit = df.ChoiceFilter(choices=VISIT_CHOICES, method="filter_visit_kind",
+                            label=_("Follow-up visit"))
     q = df.CharFilter(method="filter_search", label=_("Search"), max_length=100)
     sort = df.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", label=_("Sort"),
                            empty_label=None)
@@ -85,6 +99,7 @@ class IssueFilter(df.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
         f = self.filters
+        f["district"].queryset = District.objects.visible_to(user)
         f["subdistrict"].queryset = Subdistrict.objects.visible_to(user)
         f["community"].queryset = Community.objects.visible_to(user)
         f["grid"].queryset = Grid.objects.visible_to(user).select_related("community")
@@ -106,6 +121,45 @@ class IssueFilter(df.FilterSet):
 
     def filter_overdue(self, qs: QuerySet[Issue], name: str, value: bool) -> QuerySet[Issue]:
         return qs.overdue(timezone.now()) if value else qs
+
+    def filter_on_time(self, qs: QuerySet[Issue], name: str, value: bool) -> QuerySet[Issue]:
+        if value is None:
+            return qs
+        on_time = Q(due_at__isnull=False, resolved_at__isnull=False,
+                    resolved_at__lte=F("due_at"))
+        return qs.filter(on_time) if value else qs.filter(resolved_at__isnull=False).exclude(
+            on_time)
+
+    def filter_mediated(self, qs: QuerySet[Issue], name: str, value: slice) -> QuerySet[Issue]:
+        if not value or (value.start is None and value.stop is None):
+            return qs
+        cond = Q()
+        if value.start is not None:
+            cond &= Q(mediated_on__gte=timezone.localtime(value.start).date())
+        if value.stop is not None:
+            cond &= Q(mediated_on__lte=timezone.localtime(value.stop).date())
+        return qs.filter(Exists(Mediation.objects.filter(cond, issue=OuterRef("pk"))))
+
+    def filter_visited(self, qs: QuerySet[Issue], name: str, value: slice) -> QuerySet[Issue]:
+        if not value or (value.start is None and value.stop is None):
+            return qs
+        cond = Q(done_at__isnull=False)
+        if value.start is not None:
+            cond &= Q(done_at__gte=value.start)
+        if value.stop is not None:
+            cond &= Q(done_at__lte=value.stop)
+        kind = self.form.cleaned_data.get("visit")
+        if kind == "on_time":
+            cond &= Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
+        elif kind == "satisfied":
+            cond &= Q(satisfaction__in=[FollowUp.Satisfaction.SATISFIED,
+                                        FollowUp.Satisfaction.BASICALLY])
+        elif kind == "unsatisfied":
+            cond &= Q(satisfaction=FollowUp.Satisfaction.UNSATISFIED)
+        return qs.filter(Exists(FollowUp.objects.filter(cond, issue=OuterRef("pk"))))
+
+    def filter_visit_kind(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        return qs  # applied together with the visit dates in `filter_visited`
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         return qs.search(value)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("issues/<ref:reference>/phone/", views.reveal_phone, name="reveal_phone"),
     path("issues/<ref:reference>/photos/<int:pk>/<str:size>.jpg", views.photo, name="photo"),
     path("issues/<ref:reference>/<str:action>/", views.issue_transition, name="transition"),
+    path("dashboard/", views.dashboard_view, name="dashboard"),
     path("followups/", views.follow_up_list, name="followups"),
     path("followups/<int:pk>/record/", views.follow_up_record, name="followup_record"),
     path("notifications/", views.notification_list, name="notifications"),

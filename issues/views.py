@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -20,11 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
 
 from grassroots.http import AuthedRequest
 from grassroots.paginator import KnownCountPaginator
 from grids.access import Role, Scope
-from issues import exports, services
+from grids.models import Community, District, Grid, Patrol, Subdistrict
+from issues import dashboard, exports, services
 from issues.filters import ALL, OPEN, STATUS_TABS, IssueFilter, statuses_for
 from issues.forms import (
     AssignForm,
@@ -35,7 +39,7 @@ from issues.forms import (
     TransitionForm,
     due_at_from_date,
 )
-from issues.models import Attachment, FollowUp, Issue, IssueEvent, Notification
+from issues.models import Attachment, Category, FollowUp, Issue, IssueEvent, Notification
 from issues.privacy import resident_view
 from issues.services import TransitionRefused
 from issues.workflow import Actor, allowed_actions
@@ -446,3 +450,210 @@ def export_xlsx(request: AuthedRequest) -> HttpResponse:
         exports.xlsx_file(request.user, f.qs), as_attachment=True,
         filename=_export_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+LEVELS = ["district", "subdistrict", "community", "grid"]
+PATROL_AREA = {"district": "grid__community__subdistrict__district_id",
+               "subdistrict": "grid__community__subdistrict_id",
+               "community": "grid__community_id", "grid": "grid_id"}
+AREA_MODELS = {"district": District, "subdistrict": Subdistrict, "community": Community,
+               "grid": Grid}
+
+
+def _dashboard_area(request: AuthedRequest) -> tuple[str | None, Any]:
+    """The area asked for (404 outside the scope), or the user's own when it is one area."""
+    user = request.user
+    for level in reversed(LEVELS):
+        value = request.GET.get(level, "")
+        if value:
+            if not value.isdigit():
+                raise Http404
+            return level, get_object_or_404(AREA_MODELS[level].objects.visible_to(user),
+                                            pk=int(value))
+    scope = Scope.for_user(user)
+    for level in LEVELS:
+        ids = getattr(scope, f"{level}_ids")
+        if len(ids) == 1 and not any(getattr(scope, f"{lv}_ids") for lv in LEVELS[
+                :LEVELS.index(level)]):
+            return level, AREA_MODELS[level].objects.get(pk=next(iter(ids)))
+    return None, None
+
+
+def _dashboard_period(request: AuthedRequest) -> tuple[str, dashboard.Period, str | None]:
+    name = request.GET.get("period", "30d")
+    today = timezone.localdate()
+    if name == "custom":
+        try:
+            start = forms.DateField().clean(request.GET.get("from", ""))
+            end = forms.DateField().clean(request.GET.get("to", ""))
+        except ValidationError:
+            return "30d", dashboard.Period.named("30d", today), _(
+                "Give both dates of the custom period; showing the last 30 days.")
+        if start > end or (end - start).days > 3660:
+            return "30d", dashboard.Period.named("30d", today), _(
+                "The custom period is not valid; showing the last 30 days.")
+        return name, dashboard.Period(start, end), None
+    if name not in dict(dashboard.PERIODS):
+        name = "30d"
+    return name, dashboard.Period.named(name, today), None
+
+
+def dashboard_view(request: AuthedRequest) -> HttpResponse:
+    """An area's figures over a period, each linked to the issues behind it."""
+    user = request.user
+    level, area = _dashboard_area(request)
+    period_name, period, period_error = _dashboard_period(request)
+    qs = Issue.objects.visible_to(user)
+    patrols = Patrol.objects.visible_to(user)
+    area_param = ""
+    if area is not None:
+        qs = qs.filter(**{f"{level}_id": area.pk})
+        patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
+        area_param = f"{level}={area.pk}"
+    child = _child_level(level, user)
+    wage = Category.objects.filter(code="wage_arrears").values_list("pk", flat=True).first()
+    d = dashboard.build(qs, period=period, child=f"{child}_id" if child else None,
+                        wage_id=wage, patrols=patrols)
+    categories = {c.pk: c for c in Category.objects.all()}
+    children = ({a.pk: a for a in AREA_MODELS[child].objects.visible_to(user).filter(
+        pk__in=list(d.by_child))} if child else {})
+    period_params = (f"created_after={period.start:%Y-%m-%d}"
+                     f"&created_before={period.end:%Y-%m-%d}")
+    resolved_params = (f"resolved_after={period.start:%Y-%m-%d}"
+                       f"&resolved_before={period.end:%Y-%m-%d}")
+    context = {
+        "level": level, "area": area, "crumbs": _crumbs(level, area), "child": child,
+        "d": d, "t": d.totals, "period_name": period_name, "period": period,
+        "periods": dashboard.PERIODS, "period_error": period_error,
+        "area_param": area_param, "period_params": period_params,
+        "resolved_params": resolved_params,
+        "categories": sorted(
+            ((categories[k], r) for k, r in d.by_category.items() if k in categories),
+            key=lambda cr: cr[0].sort_order),
+        "child_rows": _sorted_children(d.by_child, children, request.GET.get("sort", "")),
+        "ages": _age_links(),
+        "chart": _chart(d.weeks),
+        "sort": request.GET.get("sort", ""),
+        "wage_category_id": wage or "",
+        "area_columns": [
+            ("name", _("Area")), ("collected", _("Collected")), ("resolved", _("Resolved")),
+            ("resolution_rate", _("Resolution rate")), ("on_time_rate", _("On-time rate")),
+            ("open", _("Open")), ("overdue", _("Overdue"))],
+    }
+    if request.GET.get("format") in ("csv", "xlsx"):
+        return _dashboard_download(request, context)
+    return render(request, "issues/dashboard.html", context)
+
+
+def _child_level(level: str | None, user: Any) -> str | None:
+    """The next level down; for a user over several areas, the level of their assignments."""
+    if level is not None:
+        i = LEVELS.index(level)
+        return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+    scope = Scope.for_user(user)
+    if scope.is_all:
+        return "district"
+    for lv in LEVELS:
+        if getattr(scope, f"{lv}_ids"):
+            return lv
+    return None
+
+
+def _crumbs(level: str | None, area: Any) -> list[tuple[str, str]]:
+    """The way back up: (label, query string) from the district down to the area."""
+    if area is None:
+        return []
+    chain = []
+    node, lv = area, level
+    while node is not None and lv is not None:
+        chain.append((node.name, f"{lv}={node.pk}"))
+        parent = {"grid": "community", "community": "subdistrict", "subdistrict": "district"
+                  }.get(lv)
+        node = getattr(node, parent) if parent else None
+        lv = parent
+    return list(reversed(chain))
+
+
+CHILD_SORTS = {"collected", "resolved", "resolution_rate", "on_time_rate", "open", "overdue",
+               "name"}
+
+
+def _sorted_children(rows: dict[Any, Any], areas: dict[int, Any],
+                     sort: str) -> list[tuple[Any, dict[str, Any]]]:
+    out = []
+    for pk, area in areas.items():
+        r = dict(rows.get(pk, {}))
+        for key in ("collected", "closed", "resolved", "on_time", "open", "overdue"):
+            r[key] = r.get(key) or 0
+        r["resolution_rate"] = dashboard.rate(r["closed"], r["collected"])
+        r["on_time_rate"] = dashboard.rate(r["on_time"], r["resolved"])
+        out.append((area, r))
+    key = sort.lstrip("-")
+    if key not in CHILD_SORTS:
+        key, sort = "overdue", "-overdue"
+    desc = sort.startswith("-")
+    if key == "name":
+        return sorted(out, key=lambda ar: ar[0].name, reverse=desc)
+    # Areas without a rate (nothing to divide) go last either way; the weakest stand out first.
+    present = sorted((ar for ar in out if ar[1][key] is not None), key=lambda ar: ar[1][key],
+                     reverse=desc)
+    return present + [ar for ar in out if ar[1][key] is None]
+
+
+def _age_links() -> list[tuple[str, str, str]]:
+    """(bucket, label, created_after/created_before params) for the open-by-age figures."""
+    today = timezone.localdate()
+    out = []
+    labels = {"0_3": _("0–3 days"), "4_7": _("4–7 days"), "8_30": _("8–30 days"),
+              "31_": _("over 30 days")}
+    for name, low, high in dashboard.AGE_BUCKETS:
+        params = f"created_before={today - timedelta(days=low):%Y-%m-%d}"
+        if high is not None:
+            params += f"&created_after={today - timedelta(days=high):%Y-%m-%d}"
+        out.append((name, labels[name], params))
+    return out
+
+
+def _chart(weeks: list[tuple[Any, int, int]]) -> dict[str, Any]:
+    """Bar pairs for a server-drawn SVG: collected against resolved, per week."""
+    top = max([max(c, r) for _w, c, r in weeks] + [1])
+    width = max(len(weeks) * 24, 240)
+    bars = []
+    for i, (week, c, r) in enumerate(weeks):
+        x = i * 24 + 4
+        bars.append({"week": week, "collected": c, "resolved": r, "x": x, "xr": x + 9,
+                     "hc": round(140 * c / top, 1), "hr": round(140 * r / top, 1),
+                     "yc": round(150 - 140 * c / top, 1), "yr": round(150 - 140 * r / top, 1)})
+    return {"bars": bars, "width": width, "top": top}
+
+
+def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
+    """The breakdown table (next level of areas, then categories) as CSV or Excel."""
+    head = [_("Area"), _("Collected"), _("Resolved"), _("Resolution rate (%)"),
+            _("On-time rate (%)"), _("Open"), _("Overdue")]
+    rows = [[a.name, r["collected"], r["resolved"], r["resolution_rate"], r["on_time_rate"],
+             r["open"], r["overdue"]] for a, r in context["child_rows"]]
+    rows += [[c.display_name, r.get("collected") or 0, r.get("resolved") or 0,
+              dashboard.rate(r.get("closed") or 0, r.get("collected") or 0),
+              dashboard.rate(r.get("on_time") or 0, r.get("resolved") or 0),
+              r.get("open") or 0, r.get("overdue") or 0] for c, r in context["categories"]]
+    name = f"dashboard-{timezone.localdate():%Y%m%d}"
+    if request.GET.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(head)
+        writer.writerows([[exports.neutralise(v) for v in row] for row in rows])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Dashboard"))
+    ws.append(head)
+    for row in rows:
+        ws.append([exports.neutralise(v) for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"{name}.xlsx")
