@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import django_filters as df
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from grids.access import Role, Scope
 from grids.models import Community, Courtyard, District, Grid, Subdistrict
-from issues.forms import assignable_users, person_name
+from issues.forms import assignable_users
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
+from issues.search import bigrams
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -49,6 +55,30 @@ class AssigneeField(forms.ChoiceField):
 
 class AssigneeFilter(df.Filter):
     field_class = AssigneeField
+
+
+# The area selects the list shows each role (as issue_list.html draws them).
+AREA_SELECTS = {
+    Role.ADMIN: ("subdistrict", "community"),
+    Role.OFFICIAL: ("subdistrict", "community"),
+    Role.STAFF: ("grid", "courtyard"),
+    Role.GRID_WORKER: ("grid", "courtyard"),
+}
+
+
+class Options(BaseChoiceIterator):
+    """A select's options, taken from the one query that reads every select's options."""
+
+    def __init__(self, field: forms.Field, options: Callable[[], list[tuple[int, str]]]) -> None:
+        self.field, self.options = field, options
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.options()
+
+    def __len__(self) -> int:
+        return len(self.options()) + (self.field.empty_label is not None)
 
 
 class IssueFilter(df.FilterSet):
@@ -106,6 +136,12 @@ class IssueFilter(df.FilterSet):
         f["courtyard"].queryset = Courtyard.objects.visible_to(user)
         self.form.fields["assignee"].choices = [
             ("", _("Anyone")), ("unassigned", _("Unassigned")), ("me", _("Assigned to me"))]
+        self.people_of: int | None = None
+        # Validation still looks a chosen value up in its queryset; drawing the selects reads
+        # them all in one query (`options`), and only when the form is drawn.
+        for name in ("category", *AREA_SELECTS.get(Scope.for_user(user).role, ())):
+            field = self.form.fields[name]
+            field.widget.choices = Options(field, lambda name=name: self.options[name])
 
     # --- methods -------------------------------------------------------------------------------
 
@@ -123,12 +159,11 @@ class IssueFilter(df.FilterSet):
         return qs.overdue(timezone.now()) if value else qs
 
     def filter_on_time(self, qs: QuerySet[Issue], name: str, value: bool) -> QuerySet[Issue]:
-        if value is None:
+        # A checkbox: unticked (False, as an absent parameter also reads) filters nothing.
+        if not value:
             return qs
-        on_time = Q(due_at__isnull=False, resolved_at__isnull=False,
-                    resolved_at__lte=F("due_at"))
-        return qs.filter(on_time) if value else qs.filter(resolved_at__isnull=False).exclude(
-            on_time)
+        return qs.filter(due_at__isnull=False, resolved_at__isnull=False,
+                         resolved_at__lte=F("due_at"))
 
     def filter_mediated(self, qs: QuerySet[Issue], name: str, value: slice) -> QuerySet[Issue]:
         if not value or (value.start is None and value.stop is None):
@@ -162,6 +197,12 @@ class IssueFilter(df.FilterSet):
         return qs  # applied together with the visit dates in `filter_visited`
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        term = " ".join(value.split())
+        if any(len(g) == 1 for g in bigrams(term)):
+            # A one-character word is no bigram of the stored text, so PostgreSQL's bigram index
+            # would find nothing (IssueQuerySet.search should fall back itself); scan instead.
+            return qs.filter(Q(title__contains=term) | Q(description__contains=term)
+                             | Q(resident_name__contains=term))
         return qs.search(value)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
@@ -185,11 +226,60 @@ class IssueFilter(df.FilterSet):
                 qs = self.filters[name].filter(qs, value)
         return qs
 
+    def tab_counts(self) -> dict[str, int]:
+        """Every status tab's count in one query, plus "open" and "all" summed from them."""
+        counts = self.without_status.aggregate(
+            **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values})
+        counts[OPEN] = sum(counts[s] for s in Issue.OPEN_STATUSES)
+        counts[ALL] = sum(counts[s] for s in Issue.Status.values)
+        return counts
+
     def assignee_choices_for(self, community_id: int) -> None:
         """Named people in the assignee filter: only for one community's list."""
-        people = [(str(u.pk), person_name(u))
-                  for u in assignable_users(community_id)]
-        self.form.fields["assignee"].choices = [*self.form.fields["assignee"].choices, *people]
+        self.people_of = community_id
+        fixed = list(self.form.fields["assignee"].choices)
+        self.form.fields["assignee"].choices = lambda: [*fixed, *self.options["person"]]
+
+    @cached_property
+    def options(self) -> dict[str, list[tuple[int, str]]]:
+        """The options of every select the list draws, read in one query (UNION ALL)."""
+        user, blank, zero = self.user, Value(""), Value(0)
+        # Each part: kind, pk, name, second name, sort text, sort number.
+        parts = [Category.objects.values_list(
+            Value("category"), "pk", "name", "name_en", "code", "sort_order")]
+        areas = {
+            "subdistrict": Subdistrict.objects.visible_to(user).values_list(
+                Value("subdistrict"), "pk", "name", blank, blank, zero),
+            "community": Community.objects.visible_to(user).values_list(
+                Value("community"), "pk", "name", blank, blank, zero),
+            "grid": Grid.objects.visible_to(user).values_list(
+                Value("grid"), "pk", "name", "community__name", blank, zero),
+            "courtyard": Courtyard.objects.visible_to(user).values_list(
+                Value("courtyard"), "pk", "name", blank, blank, zero),
+        }
+        parts += [areas[name] for name in AREA_SELECTS.get(Scope.for_user(user).role, ())]
+        if self.people_of is not None:
+            parts.append(assignable_users(self.people_of).values_list(
+                Value("person"), "pk", "first_name", "last_name", "username", zero))
+        parts = [p.order_by() for p in parts]
+        # Categories by their order and code, areas by name, people by name and username.
+        rows = sorted(parts[0].union(*parts[1:], all=True), key=lambda r: (
+            r[0], r[5], r[4] if r[0] == "category" else r[2], r[4]))
+        english = (get_language() or "").startswith("en")
+        options: dict[str, list[tuple[int, str]]] = {
+            "category": [], "person": [], **{name: [] for name in areas}}
+        for kind, pk, name, second, third, _order in rows:
+            if kind == "category":
+                label = second if english else name
+            elif kind == "grid":
+                label = f"{second} · {name}"  # as Grid.__str__
+            elif kind == "person":
+                label = f"{name} {second}".strip() or third  # as User.get_full_name
+                pk = str(pk)  # the assignee field's values are strings ("me", "unassigned")
+            else:
+                label = name
+            options[kind].append((pk, label))
+        return options
 
 
 def statuses_for(value: list[str]) -> list[str]:

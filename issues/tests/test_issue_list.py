@@ -1,0 +1,616 @@
+"""The issue list: default view, every filter, tabs, pages, htmx, bad input, scope, queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from grids.tests.factories import CommunityFactory, CourtyardFactory, GridFactory
+from issues.models import FollowUp, Issue, Urgency
+from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
+
+pytestmark = pytest.mark.django_db
+
+S = Issue.Status
+URL = reverse("issues:list")
+
+
+def refs(response) -> set[str]:
+    """The references on the page the list rendered."""
+    return {i.reference for i in response.context["page"].object_list}
+
+
+def days(n: float):
+    return timezone.now() + timedelta(days=n)
+
+
+@pytest.fixture
+def make(courtyard, grid_worker):
+    """An issue in the first courtyard unless told otherwise, logged by the grid worker."""
+
+    def make(**kwargs) -> Issue:
+        kwargs.setdefault("courtyard", courtyard)
+        kwargs.setdefault("created_by", grid_worker)
+        return IssueFactory(**kwargs)
+
+    return make
+
+
+# --- The default view ----------------------------------------------------------------------------
+
+
+def test_it_shows_open_issues_only_by_default(client, staff, make):
+    open_ = [make(status=s) for s in (S.COLLECTED, S.LISTED, S.IN_PROGRESS)]
+    make(status=S.RESOLVED)
+    make(status=S.REVISITED)
+    client.force_login(staff)
+
+    r = client.get(URL)
+
+    assert r.status_code == 200
+    assert refs(r) == {i.reference for i in open_}
+    assert r.context["total"] == 3
+
+
+def test_it_sorts_urgent_first_then_by_due_date(client, staff, make):
+    normal_soon = make(urgency=Urgency.NORMAL, due_at=days(1))
+    urgent_late = make(urgency=Urgency.URGENT, due_at=days(5))
+    normal_none = make(urgency=Urgency.NORMAL, due_at=None)
+    urgent_soon = make(urgency=Urgency.URGENT, due_at=days(2))
+    normal_late = make(urgency=Urgency.NORMAL, due_at=days(3))
+    client.force_login(staff)
+
+    r = client.get(URL)
+
+    order = [i.pk for i in r.context["page"].object_list]
+    assert order == [
+        i.pk for i in (urgent_soon, urgent_late, normal_soon, normal_late, normal_none)
+    ]
+    # The rows appear on the page in that order too.
+    html = r.content.decode()
+    positions = [html.index(i.reference) for i in (urgent_soon, urgent_late, normal_soon)]
+    assert positions == sorted(positions)
+
+
+# --- Each filter ---------------------------------------------------------------------------------
+
+
+def test_it_filters_several_statuses_at_once(client, staff, make):
+    listed = make(status=S.LISTED)
+    resolved = make(status=S.RESOLVED)
+    make(status=S.COLLECTED)
+    make(status=S.REVISITED)
+    client.force_login(staff)
+
+    r = client.get(URL, {"status": ["listed", "resolved"]})
+
+    assert refs(r) == {listed.reference, resolved.reference}
+    assert r.context["total"] == 2
+
+
+def test_it_shows_every_status_on_the_all_tab(client, staff, make):
+    every = {make(status=s).reference for s in S.values}
+    client.force_login(staff)
+
+    r = client.get(URL, {"status": "all"})
+
+    assert refs(r) == every
+
+
+def test_it_filters_by_category(client, staff, make):
+    road = make(category=category("road"))
+    make(category=category("parking"))
+    client.force_login(staff)
+
+    r = client.get(URL, {"category": category("road").pk})
+
+    assert refs(r) == {road.reference}
+
+
+def test_it_filters_by_urgency(client, staff, make):
+    urgent = make(urgency=Urgency.URGENT)
+    make(urgency=Urgency.NORMAL)
+    client.force_login(staff)
+
+    r = client.get(URL, {"urgency": "urgent"})
+
+    assert refs(r) == {urgent.reference}
+
+
+def test_it_filters_by_grid_and_by_courtyard(client, staff, make, grid, courtyard, other_courtyard):
+    ours = make()
+    second = CourtyardFactory(grid=grid, name="第二大院")
+    same_grid = make(courtyard=second)
+    other = make(courtyard=other_courtyard)
+    client.force_login(staff)
+
+    assert refs(client.get(URL, {"grid": grid.pk})) == {ours.reference, same_grid.reference}
+    assert refs(client.get(URL, {"grid": other_courtyard.grid_id})) == {other.reference}
+    assert refs(client.get(URL, {"courtyard": courtyard.pk})) == {ours.reference}
+
+
+def test_it_filters_by_assignee(client, staff, assignee, make):
+    unassigned = make(assignee=None)
+    mine = make(assignee=staff)
+    theirs = make(assignee=assignee)
+    client.force_login(staff)
+
+    assert refs(client.get(URL, {"assignee": "unassigned"})) == {unassigned.reference}
+    assert refs(client.get(URL, {"assignee": "me"})) == {mine.reference}
+    assert refs(client.get(URL, {"assignee": assignee.pk})) == {theirs.reference}
+    assert refs(client.get(URL, {"assignee": ""})) == {
+        unassigned.reference,
+        mine.reference,
+        theirs.reference,
+    }
+
+
+def test_it_offers_the_communitys_people_as_assignees(client, staff, assignee, grid_worker):
+    client.force_login(staff)
+
+    r = client.get(URL)
+
+    choices = dict(r.context["filter"].form.fields["assignee"].choices)
+    assert {str(staff.pk), str(assignee.pk), str(grid_worker.pk)} <= set(choices)
+
+
+def test_it_filters_overdue_open_issues(client, staff, make):
+    overdue = make(status=S.LISTED, due_at=days(-1))
+    make(status=S.LISTED, due_at=days(1))
+    make(status=S.LISTED, due_at=None)
+    make(status=S.RESOLVED, due_at=days(-1))
+    client.force_login(staff)
+
+    r = client.get(URL, {"overdue": "true"})
+
+    assert refs(r) == {overdue.reference}
+    # Ticked or not, the list reads the same parameter the checkbox sends.
+    assert 'name="overdue" value="true" checked' in r.content.decode()
+
+
+def test_it_filters_by_source(client, staff, make):
+    patrol = make(source=Issue.Source.PATROL)
+    make(source=Issue.Source.VISIT)
+    make(source=Issue.Source.PHONE)
+    client.force_login(staff)
+
+    r = client.get(URL, {"source": "patrol"})
+
+    assert refs(r) == {patrol.reference}
+
+
+def test_it_filters_by_collection_dates_inclusive_of_both_days(client, staff, make):
+    today = timezone.localdate()
+    start = today - timedelta(days=10)
+    end = today - timedelta(days=5)
+    tz = timezone.get_current_timezone()
+    at = lambda d, h, m=0: timezone.datetime(d.year, d.month, d.day, h, m, tzinfo=tz)  # noqa: E731
+    first_day = make(created_at=at(start, 0, 1))
+    last_day = make(created_at=at(end, 23, 59))
+    make(created_at=at(start - timedelta(days=1), 23, 59))
+    make(created_at=at(end + timedelta(days=1), 0, 1))
+    client.force_login(staff)
+
+    r = client.get(URL, {"created_after": start.isoformat(), "created_before": end.isoformat()})
+
+    assert refs(r) == {first_day.reference, last_day.reference}
+    # One end alone also works.
+    r = client.get(URL, {"created_after": end.isoformat()})
+    assert last_day.reference in refs(r)
+    assert first_day.reference not in refs(r)
+
+
+def test_it_filters_by_resolution_dates(client, staff, make):
+    inside = make(status=S.RESOLVED, resolved_at=days(-3))
+    make(status=S.RESOLVED, resolved_at=days(-20))
+    make(status=S.LISTED)
+    client.force_login(staff)
+
+    start = (timezone.localdate() - timedelta(days=7)).isoformat()
+    r = client.get(
+        URL,
+        {"status": "all", "resolved_after": start, "resolved_before": timezone.localdate()},
+    )
+
+    assert refs(r) == {inside.reference}
+
+
+def test_it_filters_issues_resolved_on_time(client, staff, make):
+    on_time = make(status=S.RESOLVED, resolved_at=days(-3), due_at=days(-1))
+    make(status=S.RESOLVED, resolved_at=days(-3), due_at=days(-4))  # late
+    make(status=S.RESOLVED, resolved_at=days(-3), due_at=None)  # no time limit
+    make(status=S.LISTED, due_at=days(1))
+    client.force_login(staff)
+
+    r = client.get(URL, {"status": "all", "on_time": "true"})
+
+    assert refs(r) == {on_time.reference}
+
+
+def test_it_ignores_an_unticked_on_time_box(client, staff, make):
+    open_ = make(status=S.LISTED, due_at=days(1))
+    late = make(status=S.RESOLVED, resolved_at=days(-3), due_at=days(-4))
+    client.force_login(staff)
+
+    r = client.get(URL, {"status": "all"})
+
+    assert refs(r) == {open_.reference, late.reference}
+
+
+def test_it_filters_by_mediation_date(client, staff, make):
+    dispute = category("dispute")
+    inside = make(category=dispute)
+    outside = make(category=dispute)
+    make(category=dispute)  # never mediated
+    today = timezone.localdate()
+    MediationFactory(issue=inside, mediated_on=today - timedelta(days=2), mediator=staff)
+    MediationFactory(issue=outside, mediated_on=today - timedelta(days=40), mediator=staff)
+    client.force_login(staff)
+
+    r = client.get(
+        URL,
+        {
+            "status": "all",
+            "mediated_after": (today - timedelta(days=7)).isoformat(),
+            "mediated_before": today.isoformat(),
+        },
+    )
+
+    assert refs(r) == {inside.reference}
+
+
+def test_it_filters_by_visit_date_and_kind(client, staff, make):
+    def visited(done_days_ago: float, late_days: float, satisfaction: str) -> Issue:
+        issue = make(status=S.RESOLVED, resolved_at=days(-30))
+        done = days(-done_days_ago)
+        FollowUpFactory(
+            issue=issue,
+            assignee=staff,
+            done_by=staff,
+            due_at=done - timedelta(days=late_days),
+            done_at=done,
+            method=FollowUp.Method.PHONE,
+            satisfaction=satisfaction,
+        )
+        return issue
+
+    on_time_happy = visited(2, 0, FollowUp.Satisfaction.SATISFIED)
+    late_basic = visited(2, 3, FollowUp.Satisfaction.BASICALLY)
+    on_time_unhappy = visited(2, 0.5, FollowUp.Satisfaction.UNSATISFIED)
+    old = visited(40, 0, FollowUp.Satisfaction.SATISFIED)
+    pending = make(status=S.RESOLVED, resolved_at=days(-5))
+    FollowUpFactory(issue=pending, assignee=staff, due_at=days(-1))
+    client.force_login(staff)
+    period = {
+        "status": "all",
+        "visited_after": (timezone.localdate() - timedelta(days=7)).isoformat(),
+        "visited_before": timezone.localdate().isoformat(),
+    }
+
+    assert refs(client.get(URL, period)) == {
+        on_time_happy.reference,
+        late_basic.reference,
+        on_time_unhappy.reference,
+    }
+    assert refs(client.get(URL, {**period, "visit": "on_time"})) == {
+        on_time_happy.reference,
+        on_time_unhappy.reference,
+    }
+    assert refs(client.get(URL, {**period, "visit": "satisfied"})) == {
+        on_time_happy.reference,
+        late_basic.reference,
+    }
+    assert refs(client.get(URL, {**period, "visit": "unsatisfied"})) == {on_time_unhappy.reference}
+    assert old.reference not in refs(client.get(URL, period))
+
+
+@pytest.mark.parametrize(
+    ("q", "which"),
+    [("井盖", "title"), ("楼道灯", "description"), ("次仁央宗", "resident"), ("漏", "title")],
+)
+def test_it_searches_title_description_and_resident_name(client, staff, make, q, which):
+    issues = {
+        "title": make(title="井盖缺失漏水", description="", resident_name=""),
+        "description": make(title="其他", description="三单元楼道灯不亮", resident_name=""),
+        "resident": make(title="其他", description="", resident_name="次仁央宗"),
+    }
+    make(title="路面破损", description="坑洼", resident_name="卓玛")
+    client.force_login(staff)
+
+    r = client.get(URL, {"q": q})
+
+    assert refs(r) == {issues[which].reference}
+
+
+def test_it_finds_an_issue_by_its_reference(client, staff, make):
+    wanted = make()
+    make()
+    client.force_login(staff)
+
+    r = client.get(URL, {"q": wanted.reference.lower()})
+
+    assert refs(r) == {wanted.reference}
+
+
+def test_it_lets_an_official_filter_by_area(client, official, district_official, make, community):
+    sibling = CommunityFactory(subdistrict=community.subdistrict, name="八一社区")
+    cousin = CommunityFactory(subdistrict__district=community.subdistrict.district)
+    ours = make()
+    in_sibling = make(courtyard=CourtyardFactory(grid__community=sibling))
+    in_cousin = make(courtyard=CourtyardFactory(grid__community=cousin))
+
+    client.force_login(official)
+    assert refs(client.get(URL)) == {ours.reference, in_sibling.reference}
+    assert refs(client.get(URL, {"community": sibling.pk})) == {in_sibling.reference}
+    assert refs(client.get(URL, {"subdistrict": community.subdistrict_id})) == {
+        ours.reference,
+        in_sibling.reference,
+    }
+    # A community of another subdistrict is not a choice for this official.
+    assert client.get(URL, {"community": cousin.pk}).status_code == 400
+
+    client.force_login(district_official)
+    assert refs(client.get(URL)) == {ours.reference, in_sibling.reference, in_cousin.reference}
+    assert refs(client.get(URL, {"subdistrict": cousin.subdistrict_id})) == {in_cousin.reference}
+    assert refs(client.get(URL, {"district": community.subdistrict.district_id})) == {
+        ours.reference,
+        in_sibling.reference,
+        in_cousin.reference,
+    }
+
+
+# --- Tabs, pages, htmx ---------------------------------------------------------------------------
+
+
+def test_it_counts_each_tab_under_the_other_filters(client, staff, make):
+    for status, n in [
+        (S.COLLECTED, 3),
+        (S.LISTED, 2),
+        (S.IN_PROGRESS, 1),
+        (S.RESOLVED, 4),
+        (S.REVISITED, 1),
+    ]:
+        for _ in range(n):
+            make(status=status, urgency=Urgency.NORMAL)
+    make(status=S.LISTED, urgency=Urgency.URGENT)
+    make(status=S.RESOLVED, urgency=Urgency.URGENT)
+    client.force_login(staff)
+
+    tabs = {v: n for v, _label, n in client.get(URL).context["tabs"]}
+    assert tabs == {
+        "open": 7,
+        "collected": 3,
+        "listed": 3,
+        "in_progress": 1,
+        "resolved": 5,
+        "revisited": 1,
+        "all": 13,
+    }
+
+    r = client.get(URL, {"urgency": "normal", "status": "resolved"})
+    tabs = {v: n for v, _label, n in r.context["tabs"]}
+    assert tabs == {
+        "open": 6,
+        "collected": 3,
+        "listed": 2,
+        "in_progress": 1,
+        "resolved": 4,
+        "revisited": 1,
+        "all": 11,
+    }
+    assert r.context["total"] == 4 == len(refs(r))
+
+
+def test_it_pages_fifty_issues_at_a_time(client, staff, make):
+    for _ in range(53):
+        make()
+    client.force_login(staff)
+
+    first = client.get(URL)
+    second = client.get(URL, {"page": 2})
+
+    assert len(refs(first)) == 50
+    assert len(refs(second)) == 3
+    assert refs(first).isdisjoint(refs(second))
+    assert first.context["total"] == 53
+    assert "page=2" in first.content.decode()
+
+
+def test_it_answers_an_htmx_request_with_the_results_only(client, staff, make):
+    issue = make()
+    client.force_login(staff)
+
+    r = client.get(URL, {"urgency": "normal"}, headers={"HX-Request": "true"})
+
+    html = r.content.decode().strip()
+    assert r.status_code == 200
+    assert html.startswith('<div id="results">')
+    assert "<html" not in html
+    assert 'id="filters"' not in html
+    assert issue.reference in html
+
+
+# --- Bad parameters ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "bogus"},
+        {"grid": "abc"},
+        {"courtyard": "1e3"},
+        {"category": "-1"},
+        {"created_after": "notadate"},
+        {"resolved_before": "2026-02-31"},
+        {"q": "路" * 10_000},
+        {"sort": "password"},
+        {"assignee": "someone"},
+        {"urgency": "very"},
+        {"grid": "99999999999999999999999"},
+    ],
+)
+def test_it_answers_400_to_bad_parameters(client, staff, make, params):
+    make()
+    client.force_login(staff)
+
+    r = client.get(URL, params)
+
+    assert r.status_code == 400
+    assert "alert-error" in r.content.decode()
+
+
+def test_it_answers_400_to_a_grid_outside_the_scope(client, staff, make, other_community):
+    make()
+    foreign = GridFactory(community=other_community)
+    client.force_login(staff)
+
+    r = client.get(URL, {"grid": foreign.pk})
+
+    assert r.status_code == 400
+    assert r.context.get("page") is None
+
+
+@pytest.mark.parametrize("page", ["999999", "abc", "-1", "0", "1" * 40])
+def test_it_shows_the_last_page_for_a_page_beyond_it(client, staff, make, page):
+    issue = make()
+    client.force_login(staff)
+
+    r = client.get(URL, {"page": page})
+
+    assert r.status_code == 200
+    assert refs(r) == {issue.reference}
+
+
+# --- Scope ---------------------------------------------------------------------------------------
+
+
+def test_it_shows_an_outsider_none_of_our_issues(client, outsider, make, other_community):
+    make()
+    theirs = IssueFactory(community=other_community)
+    client.force_login(outsider)
+
+    r = client.get(URL, {"status": "all"})
+
+    assert refs(r) == {theirs.reference}
+    assert r.context["counts"]["all"] == 1
+
+
+def test_it_shows_a_grid_worker_only_their_grids_issues(
+    client, grid_worker, make, other_courtyard, community
+):
+    ours = make()
+    make(courtyard=other_courtyard)
+    IssueFactory(community=CommunityFactory(subdistrict=community.subdistrict))
+    client.force_login(grid_worker)
+
+    r = client.get(URL, {"status": "all"})
+
+    assert refs(r) == {ours.reference}
+    # And the other grid is no filter choice: asking for it is refused, not answered.
+    assert client.get(URL, {"grid": other_courtyard.grid_id}).status_code == 400
+
+
+def test_it_shows_a_user_without_a_role_nothing(client, make):
+    from grids.tests.factories import UserFactory
+
+    make()
+    client.force_login(UserFactory())
+
+    r = client.get(URL, {"status": "all"})
+
+    assert r.status_code == 200
+    assert refs(r) == set()
+
+
+# --- Query counts --------------------------------------------------------------------------------
+
+
+def _populate(n: int, courtyards, people) -> None:
+    """n issues across courtyards, states, categories and assignees, as a real list has."""
+    codes = ["road", "parking", "electrical", "dispute", "wage_arrears"]
+    statuses = [S.COLLECTED, S.LISTED, S.IN_PROGRESS, S.RESOLVED]
+    for i in range(n):
+        IssueFactory(
+            courtyard=courtyards[i % len(courtyards)],
+            category=category(codes[i % len(codes)]),
+            status=statuses[i % len(statuses)],
+            assignee=people[i % len(people)],
+            created_by=people[-1],
+            due_at=days(i % 7 - 3),
+        )
+
+
+def _list_at_sizes(client, assert_num_queries, user, courtyards, people, expected) -> None:
+    """The list at 5 and at 60 issues makes exactly `expected` queries both times."""
+    client.force_login(user)
+    for n in (5, 60):
+        Issue.objects.all().delete()
+        _populate(n, courtyards, people)
+        with assert_num_queries(expected):
+            r = client.get(URL, {"status": "all"})
+        assert r.status_code == 200
+        assert len(refs(r)) == min(n, 50)
+
+
+def test_the_staff_list_makes_the_same_seven_queries_at_any_size(
+    client, staff, assignee, grid_worker, courtyard, other_courtyard, django_assert_num_queries
+):
+    # 1. session, 2. user, 3. the user's scope (one UNION of role assignments), 4. every
+    # select's options (categories, grids, courtyards, the community's people: one UNION),
+    # 5. the tab counts (one aggregate, which is also the pager's total), 6. the unread badge,
+    # 7. one page of issues with category, courtyard, grid and assignee joined
+    _list_at_sizes(
+        client,
+        django_assert_num_queries,
+        staff,
+        [courtyard, other_courtyard],
+        [staff, assignee, grid_worker],
+        7,
+    )
+
+
+def test_the_official_list_makes_the_same_seven_queries_at_any_size(
+    client, official, staff, grid_worker, courtyard, other_courtyard, django_assert_num_queries
+):
+    # 1. session, 2. user, 3. scope, 4. the options (categories, subdistricts, communities),
+    # 5. tab counts, 6. unread badge, 7. one page of issues
+    _list_at_sizes(
+        client,
+        django_assert_num_queries,
+        official,
+        [courtyard, other_courtyard],
+        [staff, grid_worker],
+        7,
+    )
+
+
+def test_the_grid_worker_list_makes_the_same_seven_queries_at_any_size(
+    client, grid_worker, staff, courtyard, django_assert_num_queries
+):
+    second = CourtyardFactory(grid=courtyard.grid)
+    # 1. session, 2. user, 3. scope, 4. the options (categories, the worker's grids and
+    # courtyards), 5. tab counts, 6. unread badge, 7. one page of issues
+    _list_at_sizes(
+        client, django_assert_num_queries, grid_worker, [courtyard, second], [staff, grid_worker], 7
+    )
+
+
+def test_it_draws_each_select_with_its_options(
+    client, staff, official, assignee, grid_worker, courtyard, other_courtyard, community
+):
+    client.force_login(staff)
+    html = client.get(URL).content.decode()
+    assert f'<option value="{category("road").pk}">道路路面</option>' in html
+    assert f'<option value="{courtyard.grid_id}">冲赛康社区 · 第一网格</option>' in html
+    assert f'<option value="{other_courtyard.pk}">西嘎奴大院</option>' in html
+    assert f'<option value="{assignee.pk}">央金</option>' in html
+    # Chosen values stay selected.
+    html = client.get(URL, {"courtyard": courtyard.pk}).content.decode()
+    assert f'<option value="{courtyard.pk}" selected>格东大院</option>' in html
+
+    client.force_login(official)
+    html = client.get(URL).content.decode()
+    assert f'<option value="{community.pk}">冲赛康社区</option>' in html
+    assert f'<option value="{community.subdistrict_id}">八廓街道</option>' in html
+    assert "格东大院</option>" not in html
