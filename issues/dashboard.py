@@ -176,6 +176,8 @@ def build(qs: QuerySet[Issue], *, period: Period, child: str | None, wage_id: in
     totals["median"] = qs.filter(resolved_at__range=(lo, hi)).aggregate(
         m=Median(ExpressionWrapper(F("resolved_at") - F("created_at"),
                                    output_field=DurationField())))["m"]
+    median = totals["median"]
+    totals["median_hours"] = max(0.0, median.total_seconds() / 3600) if median else None
     totals["mediated"] = qs.filter(Exists(Mediation.objects.filter(
         issue=OuterRef("pk"), mediated_on__range=(period.start, period.end)))).count()
     visits = FollowUp.objects.filter(issue__in=qs, done_at__range=(lo, hi))

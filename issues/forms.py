@@ -167,6 +167,7 @@ class AssignForm(forms.Form):
         self.prefix = "assign"
         self.fields["assignee"].queryset = assignable_users(issue)
         self.fields["seen_assignee"].initial = issue.assignee_id
+        self.fields["assignee"].initial = issue.assignee_id
 
 
 class MediationForm(forms.ModelForm):

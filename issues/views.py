@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import (
     FileResponse,
     Http404,
@@ -59,10 +59,7 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
                       status=400)
     chosen = f.form.cleaned_data.get("status") or [OPEN]
     # One query counts every tab; the pager's total is the sum of the chosen tabs.
-    counts = f.without_status.aggregate(
-        **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values})
-    counts[OPEN] = sum(counts[s] for s in Issue.OPEN_STATUSES)
-    counts[ALL] = sum(counts[s] for s in Issue.Status.values)
+    counts = f.tab_counts()
     total = counts[ALL] if ALL in chosen else sum(counts[s] for s in statuses_for(chosen))
     paginator = KnownCountPaginator(f.qs.for_list(), 50, count=total)
     page = paginator.get_page(request.GET.get("page"))
@@ -223,6 +220,14 @@ def _after_action(request: AuthedRequest, issue: Issue, forms: dict[str, Any],
         return redirect(issue)
     issue = _visible_issue(request, issue.reference)
     context = detail_context(request, issue, forms)
+    shown = {id(f) for _a, f in context["action_forms"]} | {
+        id(context[k]) for k in ("assign_form", "comment_form", "mediation_form") if context[k]}
+    # A refused form that the new state no longer offers still gives back what was typed.
+    context["kept"] = [(field.label, value) for form in forms.values() if id(form) not in shown
+                       for name, field in form.fields.items()
+                       if (value := form.data.get(form.add_prefix(name), "").strip())
+                       and not field.widget.is_hidden and isinstance(value, str)]
+    context["refusals"] = [e for form in forms.values() for e in form.non_field_errors()]
     if request.htmx:
         return render(request, "issues/issue_detail.html#main", context, status=409)
     return render(request, "issues/issue_detail.html", context, status=409)

@@ -109,6 +109,13 @@
     bindDrafts(root); bindSubmitOnce(root); bindSelectAll(root);
   }
 
+  /* Shared links stay short: empty filters are left out of the URL. */
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get") return;
+    var p = e.detail.parameters;
+    Object.keys(p).forEach(function (k) { if (p[k] === "") delete p[k]; });
+  });
+
   onReady(function () { bindAll(document); });
   document.addEventListener("htmx:afterSwap", function (e) { bindAll(e.target); });
 })();

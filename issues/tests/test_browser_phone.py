@@ -1,0 +1,167 @@
+"""The grid worker's screens in real Chromium on a 390×844 phone."""
+
+import io
+import re
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+
+from conftest import SCREENSHOTS, login
+from grids.models import Patrol
+from issues.models import FollowUp, Issue, IssueEvent, Notification
+from issues.tests.factories import FollowUpFactory, IssueFactory, category
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+@pytest.fixture
+def photo_file(tmp_path):
+    path = tmp_path / "road.jpg"
+    img = Image.new("RGB", (800, 600), (120, 110, 100))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make: must not survive the upload
+    img.save(path, "JPEG", exif=exif)
+    return path
+
+
+def test_it_logs_a_concern_with_a_photo(phone, live_server, grid_worker, courtyard, photo_file):
+    IssueFactory(courtyard=courtyard, category=category("sanitation"), title="垃圾清运不及时")
+    login(phone, live_server, "gridworker")
+    assert "/issues/mine/" in phone.url
+    shot(phone, "my-issues-phone.png")
+
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("road").pk))
+    phone.fill("#id_title", "院内路面塌陷")
+    phone.fill("#id_description", "三号楼前路面塌陷约半米，雨后积水，老人出行不便。")
+    phone.fill("#id_resident_name", "卓玛")
+    phone.fill("#id_resident_phone", "13908912345")
+    phone.set_input_files("#id_photos", str(photo_file))
+    shot(phone, "capture-phone.png")
+    phone.click("button[type=submit].big")
+
+    reference = phone.get_by_test_id("reference").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", reference)
+    shot(phone, "capture-done-phone.png")
+    issue = Issue.objects.get(reference=reference)
+    assert (issue.title, issue.courtyard, issue.created_by) == ("院内路面塌陷", courtyard, grid_worker)
+    attachment = issue.attachments.get()
+    assert not Image.open(io.BytesIO(attachment.image.read())).getexif()
+    assert issue.events.get().action == IssueEvent.Action.CREATE
+
+
+def test_it_offers_the_open_issue_instead_of_a_duplicate(phone, live_server, grid_worker,
+                                                          courtyard):
+    existing = IssueFactory(courtyard=courtyard, category=category("parking"),
+                            title="楼道内电动车充电")
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("parking").pk))
+    hint = phone.get_by_test_id("duplicates")
+    hint.wait_for()
+    assert existing.reference in hint.inner_text()
+    phone.fill("#id_title", "又有人在楼道充电")
+    phone.fill("#id_description", "二单元楼道晚上有三辆电动车在充电。")
+    shot(phone, "capture-duplicate-phone.png")
+    phone.get_by_test_id(f"add-to-{existing.reference}").click()
+
+    assert existing.reference in phone.get_by_test_id("reference").inner_text()
+    assert Issue.objects.count() == 1
+    comment = existing.events.get(action=IssueEvent.Action.COMMENT)
+    assert "二单元楼道晚上有三辆电动车在充电" in comment.note
+
+
+def test_it_tells_the_staff_of_an_urgent_issue(phone, browser, live_server, grid_worker, staff,
+                                                courtyard):
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("electrical").pk))
+    # The category's default urgency is chosen for the worker.
+    assert phone.is_checked("input[name=urgency][value=urgent]")
+    phone.fill("#id_title", "屋顶电线裸露")
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+
+    assert Notification.objects.get(recipient=staff).kind == Notification.Kind.URGENT
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    login(page, live_server, "staff")
+    assert page.get_by_test_id("unread-badge").inner_text().startswith("1")
+    page.click(".bell")
+    assert "屋顶电线裸露" in page.content()
+    shot(page, "notifications-desktop.png")
+    desk.close()
+
+
+def test_it_records_a_patrol_with_a_hazard(phone, live_server, grid_worker, grid, courtyard):
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/patrols/")
+    phone.check("input[name=kind][value=flood]")
+    phone.click("form[action$='/patrols/start/'] button[type=submit]")
+    phone.get_by_test_id("log-hazard").click()
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("drainage").pk))
+    phone.fill("#id_title", "院门口排水沟堵塞")
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+    patrol = Patrol.objects.get()
+    phone.goto(f"{live_server.url}{patrol.get_absolute_url()}")
+    shot(phone, "patrol-phone.png")
+    phone.click("form[action$='/end/'] button[type=submit]")
+    phone.wait_for_load_state("networkidle")
+
+    patrol.refresh_from_db()
+    assert patrol.kind == Patrol.Kind.FLOOD and patrol.ended_at is not None
+    hazard = patrol.hazards.get()
+    assert (hazard.source, hazard.title) == (Issue.Source.PATROL, "院门口排水沟堵塞")
+
+
+def test_it_records_a_follow_up_visit(phone, live_server, grid_worker, courtyard):
+    visit = FollowUpFactory(issue__courtyard=courtyard, assignee=grid_worker,
+                            due_at=timezone.now() - timezone.timedelta(days=1))
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/followups/")
+    card = phone.get_by_test_id(f"visit-{visit.pk}")
+    card.locator("input[value=phone]").check()
+    card.locator("input[value=satisfied]").check()
+    card.locator("textarea").fill("电话回访，住户表示路面已修好。")
+    shot(phone, "followups-phone.png")
+    card.locator("button[type=submit]").click()
+    phone.wait_for_load_state("networkidle")
+
+    visit.refresh_from_db()
+    assert (visit.method, visit.satisfaction) == (FollowUp.Method.PHONE,
+                                                  FollowUp.Satisfaction.SATISFIED)
+    visit.issue.refresh_from_db()
+    assert visit.issue.status == Issue.Status.REVISITED
+
+
+def test_it_keeps_what_was_typed_when_the_input_is_bad(phone, live_server, grid_worker,
+                                                      courtyard, tmp_path):
+    not_a_photo = tmp_path / "photo.jpg"
+    not_a_photo.write_bytes(b"%PDF-1.4 this is not an image")
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.fill("#id_description", "下水道返味。")
+    phone.fill("#id_resident_phone", "12345")
+    phone.set_input_files("#id_photos", str(not_a_photo))
+    phone.click("button[type=submit].big")
+
+    assert phone.locator(".alert-error").is_visible()
+    assert phone.input_value("#id_description") == "下水道返味。"
+    assert phone.input_value("#id_resident_phone") == "12345"
+    errors = phone.locator(".errorlist").all_inner_texts()
+    assert any("photo.jpg" in e for e in errors)
+    assert len(errors) >= 4  # category, title, phone, photo
+    shot(phone, "capture-errors-phone.png")
+    assert Issue.objects.count() == 0
