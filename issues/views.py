@@ -177,10 +177,6 @@ def detail_context(request: AuthedRequest, issue: Issue,
         (action, forms.get(action) or TransitionForm(
             action=action, issue=issue, initial={"seen_status": issue.status}))
         for action in actions]
-    # A refused action whose button is gone (someone else moved the issue meanwhile) is still
-    # shown, with the message saying who and what was typed, so that the user loses nothing.
-    action_forms += [(action, form) for action, form in forms.items()
-                     if isinstance(form, TransitionForm) and form.errors and action not in actions]
     contributor = services.can_contribute(user, issue)
     events = list(issue.events.select_related("actor"))
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
