@@ -140,7 +140,8 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
     """The open issues of one courtyard in one category, offered before a second ticket."""
     courtyard, category = request.GET.get("courtyard", ""), request.GET.get("category", "")
     issues: list[Issue] = []
-    if courtyard.isdigit() and category.isdigit():
+    # At most 18 digits: a longer number overflows the database's integer (a 500, not a hint).
+    if courtyard.isdigit() and category.isdigit() and max(len(courtyard), len(category)) <= 18:
         issues = list(Issue.objects.visible_to(request.user).open().filter(
             courtyard_id=int(courtyard), category_id=int(category)).order_by("-created_at")[:5])
     return render(request, "issues/issue_new.html#duplicates", {"duplicates": issues})
