@@ -77,7 +77,12 @@ def run() -> int:
         ],
         "beat": [BIN / "celery", "-A", "grassroots", "beat", "--loglevel=INFO"],
     }
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    # Own sessions: Ctrl-C reaches only this script, which stops each process exactly once
+    # (a second SIGINT would make Celery abandon its running tasks).
+    processes = {
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=os.name != "nt")
+        for name, cmd in commands.items()
+    }
     print(
         f"""
   Grassroots is running at http://127.0.0.1:{port}/
@@ -101,7 +106,7 @@ def run() -> int:
         say("Stopping")
     for p in processes.values():
         if p.poll() is None:
-            p.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_C_EVENT)
+            p.send_signal(signal.SIGTERM if os.name != "nt" else signal.CTRL_BREAK_EVENT)
     deadline = time.monotonic() + 15
     for p in processes.values():
         try:

@@ -56,8 +56,13 @@ class Median(Aggregate):
     output_field = DurationField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="grassroots_median",
-                           template="%(function)s(%(expressions)s)", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            function="grassroots_median",
+            template="%(function)s(%(expressions)s)",
+            **extra,
+        )
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,10 @@ class Period:
     @property
     def range(self) -> tuple[datetime, datetime]:
         tz = timezone.get_current_timezone()
-        return (datetime.combine(self.start, time.min, tz),
-                datetime.combine(self.end, time.max, tz))
+        return (
+            datetime.combine(self.start, time.min, tz),
+            datetime.combine(self.end, time.max, tz),
+        )
 
     @classmethod
     def named(cls, name: str, today: date) -> Period:
@@ -82,8 +89,13 @@ class Period:
         return cls(today - timedelta(days=29), today)
 
 
-PERIODS = [("week", _("This week")), ("month", _("This month")), ("30d", _("Last 30 days")),
-           ("year", _("This year")), ("custom", _("Custom"))]
+PERIODS = [
+    ("week", _("This week")),
+    ("month", _("This month")),
+    ("30d", _("Last 30 days")),
+    ("year", _("This year")),
+    ("custom", _("Custom")),
+]
 
 
 class Row(TypedDict, total=False):
@@ -104,18 +116,24 @@ class Row(TypedDict, total=False):
 
 def _created(qs: QuerySet[Issue], period: Period, by: str | None) -> dict[Any, Row]:
     q = qs.filter(created_at__range=period.range)
-    aggs = {"collected": Count("pk"), "closed": Count("pk", filter=Q(status__in=CLOSED)),
-            "hazards": Count("pk", filter=Q(source=Issue.Source.PATROL))}
+    aggs = {
+        "collected": Count("pk"),
+        "closed": Count("pk", filter=Q(status__in=CLOSED)),
+        "hazards": Count("pk", filter=Q(source=Issue.Source.PATROL)),
+    }
     return _grouped(q, by, aggs)
 
 
-def _resolved(qs: QuerySet[Issue], period: Period, by: str | None,
-              wage_id: int | None) -> dict[Any, Row]:
+def _resolved(
+    qs: QuerySet[Issue], period: Period, by: str | None, wage_id: int | None
+) -> dict[Any, Row]:
     q = qs.filter(resolved_at__range=period.range)
-    aggs = {"resolved": Count("pk"),
-            "on_time": Count("pk", filter=Q(due_at__isnull=False, resolved_at__lte=F("due_at"))),
-            "recovered": Sum("amount_recovered", filter=Q(category_id=wage_id)),
-            "wage_resolved": Count("pk", filter=Q(category_id=wage_id))}
+    aggs = {
+        "resolved": Count("pk"),
+        "on_time": Count("pk", filter=Q(due_at__isnull=False, resolved_at__lte=F("due_at"))),
+        "recovered": Sum("amount_recovered", filter=Q(category_id=wage_id)),
+        "wage_resolved": Count("pk", filter=Q(category_id=wage_id)),
+    }
     return _grouped(q, by, aggs)
 
 
@@ -155,17 +173,29 @@ class Dashboard:
     weeks: list[tuple[date, int, int]] = field(default_factory=list)
 
 
-def build(qs: QuerySet[Issue], *, period: Period, child: str | None, wage_id: int | None,
-          patrols: QuerySet[Patrol], now: datetime | None = None) -> Dashboard:
+def build(
+    qs: QuerySet[Issue],
+    *,
+    period: Period,
+    child: str | None,
+    wage_id: int | None,
+    patrols: QuerySet[Patrol],
+    now: datetime | None = None,
+) -> Dashboard:
     """Every figure of one area over one period, in eleven queries at any data size."""
     now = now or timezone.now()
     d = Dashboard(period=period)
-    d.by_category = _merge(_created(qs, period, "category_id"),
-                           _resolved(qs, period, "category_id", wage_id),
-                           _open(qs, now, "category_id"))
+    d.by_category = _merge(
+        _created(qs, period, "category_id"),
+        _resolved(qs, period, "category_id", wage_id),
+        _open(qs, now, "category_id"),
+    )
     if child:
-        d.by_child = _merge(_created(qs, period, child),
-                            _resolved(qs, period, child, wage_id), _open(qs, now, child))
+        d.by_child = _merge(
+            _created(qs, period, child),
+            _resolved(qs, period, child, wage_id),
+            _open(qs, now, child),
+        )
     totals: dict[str, Any] = {}
     for row in d.by_category.values():
         for key, value in row.items():
@@ -174,21 +204,47 @@ def build(qs: QuerySet[Issue], *, period: Period, child: str | None, wage_id: in
         totals.setdefault(key, 0)
     lo, hi = period.range
     totals["median"] = qs.filter(resolved_at__range=(lo, hi)).aggregate(
-        m=Median(ExpressionWrapper(F("resolved_at") - F("created_at"),
-                                   output_field=DurationField())))["m"]
+        m=Median(
+            ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+        )
+    )["m"]
     median = totals["median"]
     totals["median_hours"] = max(0.0, median.total_seconds() / 3600) if median else None
-    totals["mediated"] = qs.filter(Exists(Mediation.objects.filter(
-        issue=OuterRef("pk"), mediated_on__range=(period.start, period.end)))).count()
+    totals["mediated"] = qs.filter(
+        Exists(
+            Mediation.objects.filter(
+                issue=OuterRef("pk"), mediated_on__range=(period.start, period.end)
+            )
+        )
+    ).count()
     visits = FollowUp.objects.filter(issue__in=qs, done_at__range=(lo, hi))
     on_time = Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
-    totals.update(visits.aggregate(
-        visits_done=Count("pk"), visits_on_time=Count("pk", filter=on_time),
-        visit_issues_on_time=Count("issue", filter=on_time, distinct=True),
-        visits_satisfied=Count("pk", filter=Q(satisfaction__in=[
-            FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY])),
-        visit_issues_satisfied=Count("issue", distinct=True, filter=Q(satisfaction__in=[
-            FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY]))))
+    totals.update(
+        visits.aggregate(
+            visits_done=Count("pk"),
+            visits_on_time=Count("pk", filter=on_time),
+            visit_issues_on_time=Count("issue", filter=on_time, distinct=True),
+            visits_satisfied=Count(
+                "pk",
+                filter=Q(
+                    satisfaction__in=[
+                        FollowUp.Satisfaction.SATISFIED,
+                        FollowUp.Satisfaction.BASICALLY,
+                    ]
+                ),
+            ),
+            visit_issues_satisfied=Count(
+                "issue",
+                distinct=True,
+                filter=Q(
+                    satisfaction__in=[
+                        FollowUp.Satisfaction.SATISFIED,
+                        FollowUp.Satisfaction.BASICALLY,
+                    ]
+                ),
+            ),
+        )
+    )
     totals["patrols"] = patrols.filter(started_at__range=(lo, hi)).count()
     totals["resolution_rate"] = rate(totals["closed"], totals["collected"])
     totals["on_time_rate"] = rate(totals["on_time"], totals["resolved"])
@@ -201,10 +257,20 @@ def build(qs: QuerySet[Issue], *, period: Period, child: str | None, wage_id: in
 
 def _weeks(qs: QuerySet[Issue], period: Period) -> list[tuple[date, int, int]]:
     lo, hi = period.range
-    collected = dict(qs.filter(created_at__range=(lo, hi)).annotate(
-        week=TruncWeek("created_at")).order_by().values_list("week").annotate(n=Count("pk")))
-    resolved = dict(qs.filter(resolved_at__range=(lo, hi)).annotate(
-        week=TruncWeek("resolved_at")).order_by().values_list("week").annotate(n=Count("pk")))
+    collected = dict(
+        qs.filter(created_at__range=(lo, hi))
+        .annotate(week=TruncWeek("created_at"))
+        .order_by()
+        .values_list("week")
+        .annotate(n=Count("pk"))
+    )
+    resolved = dict(
+        qs.filter(resolved_at__range=(lo, hi))
+        .annotate(week=TruncWeek("resolved_at"))
+        .order_by()
+        .values_list("week")
+        .annotate(n=Count("pk"))
+    )
     weeks = []
     monday = period.start - timedelta(days=period.start.weekday())
     while monday <= period.end:

@@ -29,8 +29,11 @@ ALL = "all"
 STATUS_TABS = [(OPEN, _("Open")), *Issue.Status.choices, (ALL, _("All"))]
 
 VISIT_ON_TIME = timedelta(days=1)
-VISIT_CHOICES = [("on_time", _("Done on time")), ("satisfied", _("Resident satisfied")),
-                 ("unsatisfied", _("Resident unsatisfied"))]
+VISIT_CHOICES = [
+    ("on_time", _("Done on time")),
+    ("satisfied", _("Resident satisfied")),
+    ("unsatisfied", _("Resident unsatisfied")),
+]
 
 SORTS = {
     "urgency": [F("urgency").desc(), F("due_at").asc(nulls_last=True), F("created_at").desc()],
@@ -47,7 +50,7 @@ SORT_CHOICES = [
 
 
 class AssigneeField(forms.ChoiceField):
-    """"unassigned", "me", or a user id from the community's people."""
+    """ "unassigned", "me", or a user id from the community's people."""
 
     def valid_value(self, value: str) -> bool:
         return value in ("unassigned", "me") or (value.isdigit() and len(value) < 12)
@@ -83,43 +86,63 @@ class Options(BaseChoiceIterator):
 
 class IssueFilter(df.FilterSet):
     status = df.MultipleChoiceFilter(
-        choices=STATUS_TABS, method="filter_status", label=_("Status"),
-        widget=forms.CheckboxSelectMultiple)
-    category = df.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Category"),
-                                    empty_label=_("All categories"))
-    urgency = df.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"),
-                              empty_label=_("Any urgency"))
-    source = df.ChoiceFilter(choices=Issue.Source.choices, label=_("Source"),
-                             empty_label=_("Any source"))
-    district = df.ModelChoiceFilter(queryset=District.objects.none(), label=_("District/county"),
-                                    empty_label=_("All"))
-    subdistrict = df.ModelChoiceFilter(queryset=Subdistrict.objects.none(),
-                                       label=_("Subdistrict/township"), empty_label=_("All"))
-    community = df.ModelChoiceFilter(queryset=Community.objects.none(),
-                                     label=_("Community/village"), empty_label=_("All"))
-    grid = df.ModelChoiceFilter(queryset=Grid.objects.none(), label=_("Grid"),
-                                empty_label=_("All grids"))
-    courtyard = df.ModelChoiceFilter(queryset=Courtyard.objects.none(), label=_("Courtyard"),
-                                     empty_label=_("All courtyards"))
-    assignee = AssigneeFilter(method="filter_assignee",
-                         label=_("Assignee"))
-    overdue = df.BooleanFilter(method="filter_overdue", label=_("Overdue only"),
-                               widget=forms.CheckboxInput)
+        choices=STATUS_TABS,
+        method="filter_status",
+        label=_("Status"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    category = df.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=_("Category"), empty_label=_("All categories")
+    )
+    urgency = df.ChoiceFilter(
+        choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any urgency")
+    )
+    source = df.ChoiceFilter(
+        choices=Issue.Source.choices, label=_("Source"), empty_label=_("Any source")
+    )
+    district = df.ModelChoiceFilter(
+        queryset=District.objects.none(), label=_("District/county"), empty_label=_("All")
+    )
+    subdistrict = df.ModelChoiceFilter(
+        queryset=Subdistrict.objects.none(), label=_("Subdistrict/township"), empty_label=_("All")
+    )
+    community = df.ModelChoiceFilter(
+        queryset=Community.objects.none(), label=_("Community/village"), empty_label=_("All")
+    )
+    grid = df.ModelChoiceFilter(
+        queryset=Grid.objects.none(), label=_("Grid"), empty_label=_("All grids")
+    )
+    courtyard = df.ModelChoiceFilter(
+        queryset=Courtyard.objects.none(), label=_("Courtyard"), empty_label=_("All courtyards")
+    )
+    assignee = AssigneeFilter(method="filter_assignee", label=_("Assignee"))
+    overdue = df.BooleanFilter(
+        method="filter_overdue", label=_("Overdue only"), widget=forms.CheckboxInput
+    )
     created = df.DateFromToRangeFilter(
-        field_name="created_at", label=_("Collected between"),
-        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}))
-    resolved = df.DateFromToRangeFilter(field_name="resolved_at", label=_("Resolved between"),
-                                        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}))
-    on_time = df.BooleanFilter(method="filter_on_time", label=_("Resolved on time"),
-                               widget=forms.CheckboxInput)
+        field_name="created_at",
+        label=_("Collected between"),
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    resolved = df.DateFromToRangeFilter(
+        field_name="resolved_at",
+        label=_("Resolved between"),
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    on_time = df.BooleanFilter(
+        method="filter_on_time", label=_("Resolved on time"), widget=forms.CheckboxInput
+    )
     mediated = df.DateFromToRangeFilter(method="filter_mediated", label=_("Mediated between"))
-    visited = df.DateFromToRangeFilter(method="filter_visited",
-                                       label=_("Follow-up visit done between"))
-    visit = df.ChoiceFilter(choices=VISIT_CHOICES, method="filter_visit_kind",
-                            label=_("Follow-up visit"))
+    visited = df.DateFromToRangeFilter(
+        method="filter_visited", label=_("Follow-up visit done between")
+    )
+    visit = df.ChoiceFilter(
+        choices=VISIT_CHOICES, method="filter_visit_kind", label=_("Follow-up visit")
+    )
     q = df.CharFilter(method="filter_search", label=_("Search"), max_length=100)
-    sort = df.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", label=_("Sort"),
-                           empty_label=None)
+    sort = df.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label=_("Sort"), empty_label=None
+    )
 
     class Meta:
         model = Issue
@@ -135,7 +158,10 @@ class IssueFilter(df.FilterSet):
         f["grid"].queryset = Grid.objects.visible_to(user).select_related("community")
         f["courtyard"].queryset = Courtyard.objects.visible_to(user)
         self.form.fields["assignee"].choices = [
-            ("", _("Anyone")), ("unassigned", _("Unassigned")), ("me", _("Assigned to me"))]
+            ("", _("Anyone")),
+            ("unassigned", _("Unassigned")),
+            ("me", _("Assigned to me")),
+        ]
         self.people_of: int | None = None
         # Validation still looks a chosen value up in its queryset; drawing the selects reads
         # them all in one query (`options`), and only when the form is drawn.
@@ -162,8 +188,9 @@ class IssueFilter(df.FilterSet):
         # A checkbox: unticked (False, as an absent parameter also reads) filters nothing.
         if not value:
             return qs
-        return qs.filter(due_at__isnull=False, resolved_at__isnull=False,
-                         resolved_at__lte=F("due_at"))
+        return qs.filter(
+            due_at__isnull=False, resolved_at__isnull=False, resolved_at__lte=F("due_at")
+        )
 
     def filter_mediated(self, qs: QuerySet[Issue], name: str, value: slice) -> QuerySet[Issue]:
         if not value or (value.start is None and value.stop is None):
@@ -187,8 +214,9 @@ class IssueFilter(df.FilterSet):
         if kind == "on_time":
             cond &= Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
         elif kind == "satisfied":
-            cond &= Q(satisfaction__in=[FollowUp.Satisfaction.SATISFIED,
-                                        FollowUp.Satisfaction.BASICALLY])
+            cond &= Q(
+                satisfaction__in=[FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY]
+            )
         elif kind == "unsatisfied":
             cond &= Q(satisfaction=FollowUp.Satisfaction.UNSATISFIED)
         return qs.filter(Exists(FollowUp.objects.filter(cond, issue=OuterRef("pk"))))
@@ -201,8 +229,11 @@ class IssueFilter(df.FilterSet):
         if any(len(g) == 1 for g in bigrams(term)):
             # A one-character word is no bigram of the stored text, so PostgreSQL's bigram index
             # would find nothing (IssueQuerySet.search should fall back itself); scan instead.
-            return qs.filter(Q(title__contains=term) | Q(description__contains=term)
-                             | Q(resident_name__contains=term))
+            return qs.filter(
+                Q(title__contains=term)
+                | Q(description__contains=term)
+                | Q(resident_name__contains=term)
+            )
         return qs.search(value)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
@@ -222,14 +253,16 @@ class IssueFilter(df.FilterSet):
         qs = self.queryset
         for name, value in data.items():
             if value not in (None, "", [], ()) and not (
-                    isinstance(value, slice) and value.start is None and value.stop is None):
+                isinstance(value, slice) and value.start is None and value.stop is None
+            ):
                 qs = self.filters[name].filter(qs, value)
         return qs
 
     def tab_counts(self) -> dict[str, int]:
         """Every status tab's count in one query, plus "open" and "all" summed from them."""
         counts = self.without_status.aggregate(
-            **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values})
+            **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values}
+        )
         counts[OPEN] = sum(counts[s] for s in Issue.OPEN_STATUSES)
         counts[ALL] = sum(counts[s] for s in Issue.Status.values)
         return counts
@@ -245,29 +278,44 @@ class IssueFilter(df.FilterSet):
         """The options of every select the list draws, read in one query (UNION ALL)."""
         user, blank, zero = self.user, Value(""), Value(0)
         # Each part: kind, pk, name, second name, sort text, sort number.
-        parts = [Category.objects.values_list(
-            Value("category"), "pk", "name", "name_en", "code", "sort_order")]
+        parts = [
+            Category.objects.values_list(
+                Value("category"), "pk", "name", "name_en", "code", "sort_order"
+            )
+        ]
         areas = {
             "subdistrict": Subdistrict.objects.visible_to(user).values_list(
-                Value("subdistrict"), "pk", "name", blank, blank, zero),
+                Value("subdistrict"), "pk", "name", blank, blank, zero
+            ),
             "community": Community.objects.visible_to(user).values_list(
-                Value("community"), "pk", "name", blank, blank, zero),
+                Value("community"), "pk", "name", blank, blank, zero
+            ),
             "grid": Grid.objects.visible_to(user).values_list(
-                Value("grid"), "pk", "name", "community__name", blank, zero),
+                Value("grid"), "pk", "name", "community__name", blank, zero
+            ),
             "courtyard": Courtyard.objects.visible_to(user).values_list(
-                Value("courtyard"), "pk", "name", blank, blank, zero),
+                Value("courtyard"), "pk", "name", blank, blank, zero
+            ),
         }
         parts += [areas[name] for name in AREA_SELECTS.get(Scope.for_user(user).role, ())]
         if self.people_of is not None:
-            parts.append(assignable_users(self.people_of).values_list(
-                Value("person"), "pk", "first_name", "last_name", "username", zero))
+            parts.append(
+                assignable_users(self.people_of).values_list(
+                    Value("person"), "pk", "first_name", "last_name", "username", zero
+                )
+            )
         parts = [p.order_by() for p in parts]
         # Categories by their order and code, areas by name, people by name and username.
-        rows = sorted(parts[0].union(*parts[1:], all=True), key=lambda r: (
-            r[0], r[5], r[4] if r[0] == "category" else r[2], r[4]))
+        rows = sorted(
+            parts[0].union(*parts[1:], all=True),
+            key=lambda r: (r[0], r[5], r[4] if r[0] == "category" else r[2], r[4]),
+        )
         english = (get_language() or "").startswith("en")
         options: dict[str, list[tuple[int, str]]] = {
-            "category": [], "person": [], **{name: [] for name in areas}}
+            "category": [],
+            "person": [],
+            **{name: [] for name in areas},
+        }
         for kind, pk, name, second, third, _order in rows:
             if kind == "category":
                 label = second if english else name
@@ -287,4 +335,3 @@ def statuses_for(value: list[str]) -> list[str]:
     for v in value:
         statuses.update(Issue.OPEN_STATUSES if v == OPEN else [v])
     return sorted(statuses)
-

@@ -47,13 +47,21 @@ class MultiplePhotoField(forms.FileField):
 
 def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
     """Staff of the community and active grid workers of its grids."""
-    community_id = (issue_or_community_id.community_id if isinstance(issue_or_community_id, Issue)
-                    else issue_or_community_id)
-    return get_user_model().objects.filter(
-        Q(staff_assignments__community_id=community_id)
-        | Q(grid_worker__is_active=True, grid_worker__grids__community_id=community_id),
-        is_active=True,
-    ).distinct().order_by("first_name", "username")
+    community_id = (
+        issue_or_community_id.community_id
+        if isinstance(issue_or_community_id, Issue)
+        else issue_or_community_id
+    )
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(staff_assignments__community_id=community_id)
+            | Q(grid_worker__is_active=True, grid_worker__grids__community_id=community_id),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "username")
+    )
 
 
 def person_name(user: User) -> str:
@@ -73,30 +81,52 @@ def due_at_from_date(day: date) -> datetime:
 class CaptureForm(forms.Form):
     """Log a concern: what the grid worker types in a courtyard."""
 
-    courtyard = forms.ModelChoiceField(queryset=Courtyard.objects.none(), label=_("Courtyard"),
-                                       empty_label=_("Choose the courtyard"))
-    category = forms.ModelChoiceField(queryset=Category.objects.filter(is_active=True),
-                                      label=_("Category"), empty_label=_("Choose the category"))
-    urgency = forms.ChoiceField(choices=Urgency.choices, label=_("Urgency"),
-                                widget=forms.RadioSelect, initial=Urgency.NORMAL)
-    title = forms.CharField(max_length=120, label=_("Title"),
-                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    description = forms.CharField(required=False, label=_("What the resident said"),
-                                  max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
-    source = forms.ChoiceField(choices=Issue.Source.choices, initial=Issue.Source.VISIT,
-                               label=_("Source"))
+    courtyard = forms.ModelChoiceField(
+        queryset=Courtyard.objects.none(),
+        label=_("Courtyard"),
+        empty_label=_("Choose the courtyard"),
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True),
+        label=_("Category"),
+        empty_label=_("Choose the category"),
+    )
+    urgency = forms.ChoiceField(
+        choices=Urgency.choices,
+        label=_("Urgency"),
+        widget=forms.RadioSelect,
+        initial=Urgency.NORMAL,
+    )
+    title = forms.CharField(
+        max_length=120, label=_("Title"), widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    description = forms.CharField(
+        required=False,
+        label=_("What the resident said"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    source = forms.ChoiceField(
+        choices=Issue.Source.choices, initial=Issue.Source.VISIT, label=_("Source")
+    )
     resident_name = forms.CharField(required=False, max_length=50, label=_("Resident's name"))
     resident_phone = forms.CharField(
-        required=False, max_length=20, label=_("Resident's phone"),
+        required=False,
+        max_length=20,
+        label=_("Resident's phone"),
         validators=Issue._meta.get_field("resident_phone").validators,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
-    people_affected = forms.IntegerField(required=False, min_value=0, max_value=100000,
-                                         label=_("People affected"))
-    amount_owed = forms.DecimalField(required=False, min_value=0, max_digits=12,
-                                     decimal_places=2, label=_("Amount owed (yuan)"))
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    people_affected = forms.IntegerField(
+        required=False, min_value=0, max_value=100000, label=_("People affected")
+    )
+    amount_owed = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label=_("Amount owed (yuan)")
+    )
     photos = MultiplePhotoField(required=False, label=_("Photos"))
-    patrol = forms.ModelChoiceField(queryset=Patrol.objects.none(), required=False,
-                                    widget=forms.HiddenInput)
+    patrol = forms.ModelChoiceField(
+        queryset=Patrol.objects.none(), required=False, widget=forms.HiddenInput
+    )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -105,20 +135,23 @@ class CaptureForm(forms.Form):
         self.user = user
         # Recently used courtyards first: a worker returns to the same few.
         self.fields["courtyard"].queryset = (
-            Courtyard.objects.visible_to(user).select_related("grid")
-            .annotate(last_used=Max("issues__created_at",
-                                    filter=Q(issues__created_by=user)))
-            .order_by(F("last_used").desc(nulls_last=True), "name"))
-        self.fields["patrol"].queryset = Patrol.objects.filter(grid_worker=user,
-                                                               ended_at__isnull=True)
+            Courtyard.objects.visible_to(user)
+            .select_related("grid")
+            .annotate(last_used=Max("issues__created_at", filter=Q(issues__created_by=user)))
+            .order_by(F("last_used").desc(nulls_last=True), "name")
+        )
+        self.fields["patrol"].queryset = Patrol.objects.filter(
+            grid_worker=user, ended_at__isnull=True
+        )
         if "token" in self.data:
             # A form redisplayed after an error keeps its token, so its retry is one issue.
             self.initial["token"] = self.data.get("token")
 
 
 class CommentForm(forms.Form):
-    note = forms.CharField(label=_("Comment"), max_length=5000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class TransitionForm(forms.Form):
@@ -132,23 +165,35 @@ class TransitionForm(forms.Form):
         self.prefix = action
         if action == "list":
             self.fields["assignee"] = UserChoiceField(
-                queryset=assignable_users(issue), label=_("Assignee"), required=False,
-                empty_label=_("Nobody yet"))
+                queryset=assignable_users(issue),
+                label=_("Assignee"),
+                required=False,
+                empty_label=_("Nobody yet"),
+            )
             self.fields["due_date"] = forms.DateField(
-                label=_("Due"), required=False,
+                label=_("Due"),
+                required=False,
                 widget=forms.DateInput(attrs={"type": "date"}),
-                help_text=_("Empty: the category's time limit from now."))
+                help_text=_("Empty: the category's time limit from now."),
+            )
         elif action == "resolve":
             self.fields["resolution"] = forms.CharField(
-                label=_("How it was resolved"), max_length=5000,
-                widget=forms.Textarea(attrs={"rows": 3}))
+                label=_("How it was resolved"),
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
             if issue.category.code == "wage_arrears":
                 self.fields["amount_recovered"] = forms.DecimalField(
-                    label=_("Amount recovered (yuan)"), required=False, min_value=0,
-                    max_digits=12, decimal_places=2)
+                    label=_("Amount recovered (yuan)"),
+                    required=False,
+                    min_value=0,
+                    max_digits=12,
+                    decimal_places=2,
+                )
         elif action == "reopen":
             self.fields["reason"] = forms.CharField(
-                label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+                label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+            )
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -159,7 +204,11 @@ class TransitionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = UserChoiceField(queryset=get_user_model().objects.none(), label=_("Assignee"))
+    assignee = UserChoiceField(
+        queryset=get_user_model().objects.none(),
+        label=_("Assignee"),
+        empty_label=_("Choose the assignee"),
+    )
     seen_assignee = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:

@@ -55,8 +55,7 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
     if len(scope.community_ids) == 1 and scope.role == Role.STAFF:
         f.assignee_choices_for(next(iter(scope.community_ids)))
     if not f.is_valid():
-        return render(request, "issues/issue_list.html", {"filter": f, "invalid": True},
-                      status=400)
+        return render(request, "issues/issue_list.html", {"filter": f, "invalid": True}, status=400)
     chosen = f.form.cleaned_data.get("status") or [OPEN]
     # One query counts every tab; the pager's total is the sum of the chosen tabs.
     counts = f.tab_counts()
@@ -64,9 +63,14 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
     paginator = KnownCountPaginator(f.qs.for_list(), 50, count=total)
     page = paginator.get_page(request.GET.get("page"))
     context = {
-        "filter": f, "page": page, "counts": counts, "total": total,
+        "filter": f,
+        "page": page,
+        "counts": counts,
+        "total": total,
         "tabs": [(value, label, counts[value]) for value, label in STATUS_TABS],
-        "chosen": chosen, "role": scope.role, "now": timezone.now(),
+        "chosen": chosen,
+        "role": scope.role,
+        "now": timezone.now(),
         "query_without_page": _query_without(request, "page"),
         "query_without_status": _query_without(request, "status", "page"),
     }
@@ -89,14 +93,26 @@ def my_issues(request: AuthedRequest) -> HttpResponse:
     issues = list(
         Issue.objects.visible_to(user)
         .filter(Q(status__in=Issue.OPEN_STATUSES) | Q(last_activity_at__gte=now - timedelta(30)))
-        .for_list().order_by("-last_activity_at")[:200])
-    groups = [(status, label, [i for i in issues if i.status == status])
-              for status, label in Issue.Status.choices]
-    due_visits = FollowUp.objects.filter(assignee=user, done_at__isnull=True,
-                                         due_at__lte=now + timedelta(days=1)).count()
-    return render(request, "issues/my_issues.html", {
-        "groups": groups, "due_visits": due_visits, "now": now,
-        "open_count": sum(1 for i in issues if i.is_open)})
+        .for_list()
+        .order_by("-last_activity_at")[:200]
+    )
+    groups = [
+        (status, label, [i for i in issues if i.status == status])
+        for status, label in Issue.Status.choices
+    ]
+    due_visits = FollowUp.objects.filter(
+        assignee=user, done_at__isnull=True, due_at__lte=now + timedelta(days=1)
+    ).count()
+    return render(
+        request,
+        "issues/my_issues.html",
+        {
+            "groups": groups,
+            "due_visits": due_visits,
+            "now": now,
+            "open_count": sum(1 for i in issues if i.is_open),
+        },
+    )
 
 
 # --- Capture -------------------------------------------------------------------------------------
@@ -105,33 +121,55 @@ def my_issues(request: AuthedRequest) -> HttpResponse:
 def issue_new(request: AuthedRequest) -> HttpResponse:
     """Log a concern; a resent form (same token) lands on the issue it already created."""
     user = request.user
-    form = CaptureForm(request.POST or None, request.FILES or None, user=user,
-                       initial={"patrol": request.GET.get("patrol")})
+    form = CaptureForm(
+        request.POST or None,
+        request.FILES or None,
+        user=user,
+        initial={"patrol": request.GET.get("patrol")},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             issue, _created = services.create_issue(
-                by=user, courtyard=data["courtyard"], category=data["category"],
-                title=data["title"], description=data["description"], urgency=data["urgency"],
-                source=data["source"], resident_name=data["resident_name"],
-                resident_phone=data["resident_phone"], patrol=data["patrol"],
-                photos=data["photos"], submission_token=data["token"],
-                people_affected=data["people_affected"], amount_owed=data["amount_owed"])
+                by=user,
+                courtyard=data["courtyard"],
+                category=data["category"],
+                title=data["title"],
+                description=data["description"],
+                urgency=data["urgency"],
+                source=data["source"],
+                resident_name=data["resident_name"],
+                resident_phone=data["resident_phone"],
+                patrol=data["patrol"],
+                photos=data["photos"],
+                submission_token=data["token"],
+                people_affected=data["people_affected"],
+                amount_owed=data["amount_owed"],
+            )
         except TransitionRefused as e:
             form.add_error(None, str(e))
         else:
             return redirect("issues:created", reference=issue.reference)
     patrol = form.fields["patrol"].queryset.first()
-    return render(request, "issues/issue_new.html", {
-        "form": form, "patrol": patrol,
-        "category_urgency": {str(c.pk): c.default_urgency
-                             for c in form.fields["category"].queryset}},
-        status=400 if form.errors else 200)
+    return render(
+        request,
+        "issues/issue_new.html",
+        {
+            "form": form,
+            "patrol": patrol,
+            "category_urgency": {
+                str(c.pk): c.default_urgency for c in form.fields["category"].queryset
+            },
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def issue_created(request: AuthedRequest, reference: str) -> HttpResponse:
-    issue = get_object_or_404(Issue.objects.visible_to(request.user).select_related(
-        "courtyard", "category"), reference=reference)
+    issue = get_object_or_404(
+        Issue.objects.visible_to(request.user).select_related("courtyard", "category"),
+        reference=reference,
+    )
     return render(request, "issues/issue_created.html", {"issue": issue})
 
 
@@ -142,8 +180,12 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
     issues: list[Issue] = []
     # At most 18 digits: a longer number overflows the database's integer (a 500, not a hint).
     if courtyard.isdigit() and category.isdigit() and max(len(courtyard), len(category)) <= 18:
-        issues = list(Issue.objects.visible_to(request.user).open().filter(
-            courtyard_id=int(courtyard), category_id=int(category)).order_by("-created_at")[:5])
+        issues = list(
+            Issue.objects.visible_to(request.user)
+            .open()
+            .filter(courtyard_id=int(courtyard), category_id=int(category))
+            .order_by("-created_at")[:5]
+        )
     return render(request, "issues/issue_new.html#duplicates", {"duplicates": issues})
 
 
@@ -153,8 +195,10 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
 def _visible_issue(request: AuthedRequest, reference: str) -> Issue:
     return get_object_or_404(
         Issue.objects.visible_to(request.user).select_related(
-            "category", "courtyard", "grid", "community", "assignee", "created_by", "patrol"),
-        reference=reference.upper())
+            "category", "courtyard", "grid", "community", "assignee", "created_by", "patrol"
+        ),
+        reference=reference.upper(),
+    )
 
 
 def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
@@ -165,8 +209,9 @@ def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
     return issue
 
 
-def detail_context(request: AuthedRequest, issue: Issue,
-                   forms: dict[str, Any] | None = None) -> dict[str, Any]:
+def detail_context(
+    request: AuthedRequest, issue: Issue, forms: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything the issue page shows, in a fixed number of queries."""
     user = request.user
     actors = services.actors_for(user, issue)
@@ -175,9 +220,13 @@ def detail_context(request: AuthedRequest, issue: Issue,
     if "handle_now" in actions and not issue.is_urgent:
         actions.remove("handle_now")
     action_forms = [
-        (action, forms.get(action) or TransitionForm(
-            action=action, issue=issue, initial={"seen_status": issue.status}))
-        for action in actions]
+        (
+            action,
+            forms.get(action)
+            or TransitionForm(action=action, issue=issue, initial={"seen_status": issue.status}),
+        )
+        for action in actions
+    ]
     contributor = services.can_contribute(user, issue)
     events = list(issue.events.select_related("actor"))
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
@@ -189,15 +238,24 @@ def detail_context(request: AuthedRequest, issue: Issue,
         "follow_ups": follow_ups,
         "resident": resident_view(user, issue),
         "action_forms": action_forms,
-        "assign_form": forms.get("assign") or (
-            AssignForm(issue=issue) if Actor.STAFF in actors and issue.is_open else None),
+        # Reassigning is for listed and started issues; a collected one is listed with an assignee.
+        "assign_form": forms.get("assign")
+        or (
+            AssignForm(issue=issue)
+            if Actor.STAFF in actors
+            and issue.status in (Issue.Status.LISTED, Issue.Status.IN_PROGRESS)
+            else None
+        ),
         "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
-        "mediation_form": forms.get("mediation") or (
-            MediationForm() if contributor and issue.is_open and issue.category.is_dispute
-            else None),
-        "visit_forms": {v.pk: FollowUpForm(prefix=f"visit-{v.pk}") for v in follow_ups
-                        if v.done_at is None and (v.assignee_id == user.pk
-                                                  or Actor.STAFF in actors)},
+        "mediation_form": forms.get("mediation")
+        or (
+            MediationForm() if contributor and issue.is_open and issue.category.is_dispute else None
+        ),
+        "visit_forms": {
+            v.pk: FollowUpForm(prefix=f"visit-{v.pk}")
+            for v in follow_ups
+            if v.done_at is None and (v.assignee_id == user.pk or Actor.STAFF in actors)
+        },
         "now": timezone.now(),
     }
 
@@ -207,8 +265,9 @@ def issue_detail(request: AuthedRequest, reference: str) -> HttpResponse:
     return render(request, "issues/issue_detail.html", detail_context(request, issue))
 
 
-def _after_action(request: AuthedRequest, issue: Issue, forms: dict[str, Any],
-                  ok_message: str | None) -> HttpResponse:
+def _after_action(
+    request: AuthedRequest, issue: Issue, forms: dict[str, Any], ok_message: str | None
+) -> HttpResponse:
     """Redirect on success; on refusal redisplay the page with the typed text kept."""
     failed = any(form.errors for form in forms.values())
     if not failed:
@@ -216,18 +275,27 @@ def _after_action(request: AuthedRequest, issue: Issue, forms: dict[str, Any],
             messages.success(request, ok_message)
         if request.htmx:
             issue.refresh_from_db()
-            return render(request, "issues/issue_detail.html#main",
-                          detail_context(request, _visible_issue(request, issue.reference)))
+            return render(
+                request,
+                "issues/issue_detail.html#main",
+                detail_context(request, _visible_issue(request, issue.reference)),
+            )
         return redirect(issue)
     issue = _visible_issue(request, issue.reference)
     context = detail_context(request, issue, forms)
     shown = {id(f) for _a, f in context["action_forms"]} | {
-        id(context[k]) for k in ("assign_form", "comment_form", "mediation_form") if context[k]}
+        id(context[k]) for k in ("assign_form", "comment_form", "mediation_form") if context[k]
+    }
     # A refused form that the new state no longer offers still gives back what was typed.
-    context["kept"] = [(field.label, value) for form in forms.values() if id(form) not in shown
-                       for name, field in form.fields.items()
-                       if (value := form.data.get(form.add_prefix(name), "").strip())
-                       and not field.widget.is_hidden and isinstance(value, str)]
+    context["kept"] = [
+        (field.label, value)
+        for form in forms.values()
+        if id(form) not in shown
+        for name, field in form.fields.items()
+        if (value := form.data.get(form.add_prefix(name), "").strip())
+        and not field.widget.is_hidden
+        and isinstance(value, str)
+    ]
     context["refusals"] = [e for form in forms.values() for e in form.non_field_errors()]
     if request.htmx:
         return render(request, "issues/issue_detail.html#main", context, status=409)
@@ -245,8 +313,12 @@ def issue_transition(request: AuthedRequest, reference: str, action: str) -> Htt
             services.perform(issue, action, by=request.user, **form.service_kwargs())
         except TransitionRefused as e:
             form.add_error(None, str(e))
-    return _after_action(request, issue, {action: form},
-                         _("Done: %(action)s.") % {"action": IssueEvent.Action(action).label})
+    return _after_action(
+        request,
+        issue,
+        {action: form},
+        _("Done: %(action)s.") % {"action": IssueEvent.Action(action).label},
+    )
 
 
 @require_POST
@@ -255,8 +327,12 @@ def issue_assign(request: AuthedRequest, reference: str) -> HttpResponse:
     form = AssignForm(request.POST, issue=issue)
     if form.is_valid():
         try:
-            services.assign_issue(issue, by=request.user, assignee=form.cleaned_data["assignee"],
-                                  seen_assignee_id=form.cleaned_data["seen_assignee"])
+            services.assign_issue(
+                issue,
+                by=request.user,
+                assignee=form.cleaned_data["assignee"],
+                seen_assignee_id=form.cleaned_data["seen_assignee"],
+            )
         except TransitionRefused as e:
             form.add_error(None, str(e))
     return _after_action(request, issue, {"assign": form}, _("Assigned."))
@@ -276,8 +352,9 @@ def issue_comment(request: AuthedRequest, reference: str) -> HttpResponse:
         except TransitionRefused as e:
             form.add_error(None, str(e))
     if request.POST.get("next") == "created" and not form.errors:
-        messages.success(request, _("The resident's words were added to %(ref)s.")
-                         % {"ref": issue.reference})
+        messages.success(
+            request, _("The resident's words were added to %(ref)s.") % {"ref": issue.reference}
+        )
         return redirect("issues:created", reference=issue.reference)
     return _after_action(request, issue, {"comment": form}, _("Comment added."))
 
@@ -305,8 +382,11 @@ def reveal_phone(request: AuthedRequest, reference: str) -> HttpResponse:
     """An official asks to see the resident's phone: shown once, and the view is logged."""
     issue = _visible_issue(request, reference)
     services.log_phone_reveal(issue, by=request.user)
-    return render(request, "issues/issue_detail.html#phone",
-                  {"issue": issue, "resident": resident_view(request.user, issue, revealed=True)})
+    return render(
+        request,
+        "issues/issue_detail.html#phone",
+        {"issue": issue, "resident": resident_view(request.user, issue, revealed=True)},
+    )
 
 
 @require_GET
@@ -327,18 +407,30 @@ def follow_up_list(request: AuthedRequest) -> HttpResponse:
     """My visits, due first; the done ones of the last month below."""
     now = timezone.now()
     visits = FollowUp.objects.filter(assignee=request.user).select_related(
-        "issue__courtyard", "issue__category")
+        "issue__courtyard", "issue__category"
+    )
     pending = list(visits.filter(done_at__isnull=True).order_by("due_at")[:200])
     done = list(visits.filter(done_at__gte=now - timedelta(days=30)).order_by("-done_at")[:50])
-    return render(request, "issues/follow_up_list.html", {
-        "pending": pending, "done": done, "now": now,
-        "forms": {v.pk: FollowUpForm(prefix=f"visit-{v.pk}") for v in pending}})
+    return render(
+        request,
+        "issues/follow_up_list.html",
+        {
+            "pending": pending,
+            "done": done,
+            "now": now,
+            "forms": {v.pk: FollowUpForm(prefix=f"visit-{v.pk}") for v in pending},
+        },
+    )
 
 
 @require_POST
 def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
-    visit = get_object_or_404(FollowUp.objects.visible_to(request.user).select_related(
-        "issue__category", "issue__community"), pk=pk)
+    visit = get_object_or_404(
+        FollowUp.objects.visible_to(request.user).select_related(
+            "issue__category", "issue__community"
+        ),
+        pk=pk,
+    )
     form = FollowUpForm(request.POST, prefix=f"visit-{visit.pk}")
     back = request.POST.get("next") or reverse("issues:followups")
     if not back.startswith("/"):
@@ -353,8 +445,11 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect(back)
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}"
-                           f" {' '.join(errors)}".strip())
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''}"
+                f" {' '.join(errors)}".strip(),
+            )
     return redirect(back)
 
 
@@ -362,8 +457,11 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def notification_list(request: AuthedRequest) -> HttpResponse:
-    rows = list(Notification.objects.filter(recipient=request.user).select_related(
-        "issue__courtyard", "follow_up")[:100])
+    rows = list(
+        Notification.objects.filter(recipient=request.user).select_related(
+            "issue__courtyard", "follow_up"
+        )[:100]
+    )
     return render(request, "issues/notification_list.html", {"notifications": rows})
 
 
@@ -372,9 +470,9 @@ def notifications_read(request: AuthedRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
     services.mark_notifications_read(request.user, ids or None)
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//")
-                    else "issues:notifications")
-
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else "issues:notifications"
+    )
 
 
 # --- Bulk actions and exports --------------------------------------------------------------------
@@ -391,8 +489,12 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     if not refs or action not in ("list", "assign"):
         messages.error(request, _("Select at least one issue and an action."))
         return redirect(back)
-    issues = {i.reference: i for i in Issue.objects.visible_to(user).filter(
-        reference__in=refs).select_related("category")}
+    issues = {
+        i.reference: i
+        for i in Issue.objects.visible_to(user)
+        .filter(reference__in=refs)
+        .select_related("category")
+    }
     assignee_id = request.POST.get("assignee", "")
     assignee = None
     if assignee_id.isdigit():
@@ -412,19 +514,26 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
             continue
         try:
             if action == "list":
-                services.list_issue(issue, by=user, seen_status=issue.status,
-                                    assignee=assignee, due_at=due_at)
+                services.list_issue(
+                    issue, by=user, seen_status=issue.status, assignee=assignee, due_at=due_at
+                )
             else:
                 if assignee is None:
                     raise TransitionRefused(_("Choose the assignee."))
-                services.assign_issue(issue, by=user, assignee=assignee,
-                                      seen_assignee_id=issue.assignee_id, due_at=due_at)
+                services.assign_issue(
+                    issue,
+                    by=user,
+                    assignee=assignee,
+                    seen_assignee_id=issue.assignee_id,
+                    due_at=due_at,
+                )
             done.append(ref)
         except TransitionRefused as e:
             refused.append((ref, str(e)))
     if done:
-        messages.success(request, _("Done for %(n)d: %(refs)s.")
-                         % {"n": len(done), "refs": ", ".join(done)})
+        messages.success(
+            request, _("Done for %(n)d: %(refs)s.") % {"n": len(done), "refs": ", ".join(done)}
+        )
     for ref, reason in refused:
         messages.error(request, f"{ref}: {reason}")
     return redirect(back)
@@ -436,36 +545,44 @@ def _export_name(ext: str) -> str:
 
 @require_GET
 def export_csv(request: AuthedRequest) -> HttpResponse:
-    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user),
-                    user=request.user)
+    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)
-    response = StreamingHttpResponse(exports.csv_stream(request.user, f.qs),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        exports.csv_stream(request.user, f.qs), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
     return response
 
 
 @require_GET
 def export_xlsx(request: AuthedRequest) -> HttpResponse:
-    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user),
-                    user=request.user)
+    f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)
     return FileResponse(
-        exports.xlsx_file(request.user, f.qs), as_attachment=True,
+        exports.xlsx_file(request.user, f.qs),
+        as_attachment=True,
         filename=_export_name("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
 
 LEVELS = ["district", "subdistrict", "community", "grid"]
-PATROL_AREA = {"district": "grid__community__subdistrict__district_id",
-               "subdistrict": "grid__community__subdistrict_id",
-               "community": "grid__community_id", "grid": "grid_id"}
-AREA_MODELS = {"district": District, "subdistrict": Subdistrict, "community": Community,
-               "grid": Grid}
+PATROL_AREA = {
+    "district": "grid__community__subdistrict__district_id",
+    "subdistrict": "grid__community__subdistrict_id",
+    "community": "grid__community_id",
+    "grid": "grid_id",
+}
+AREA_MODELS = {
+    "district": District,
+    "subdistrict": Subdistrict,
+    "community": Community,
+    "grid": Grid,
+}
 
 
 def _dashboard_area(request: AuthedRequest) -> tuple[str | None, Any]:
@@ -476,13 +593,15 @@ def _dashboard_area(request: AuthedRequest) -> tuple[str | None, Any]:
         if value:
             if not value.isdigit():
                 raise Http404
-            return level, get_object_or_404(AREA_MODELS[level].objects.visible_to(user),
-                                            pk=int(value))
+            return level, get_object_or_404(
+                AREA_MODELS[level].objects.visible_to(user), pk=int(value)
+            )
     scope = Scope.for_user(user)
     for level in LEVELS:
         ids = getattr(scope, f"{level}_ids")
-        if len(ids) == 1 and not any(getattr(scope, f"{lv}_ids") for lv in LEVELS[
-                :LEVELS.index(level)]):
+        if len(ids) == 1 and not any(
+            getattr(scope, f"{lv}_ids") for lv in LEVELS[: LEVELS.index(level)]
+        ):
             return level, AREA_MODELS[level].objects.get(pk=next(iter(ids)))
     return None, None
 
@@ -495,11 +614,17 @@ def _dashboard_period(request: AuthedRequest) -> tuple[str, dashboard.Period, st
             start = forms.DateField().clean(request.GET.get("from", ""))
             end = forms.DateField().clean(request.GET.get("to", ""))
         except ValidationError:
-            return "30d", dashboard.Period.named("30d", today), _(
-                "Give both dates of the custom period; showing the last 30 days.")
+            return (
+                "30d",
+                dashboard.Period.named("30d", today),
+                _("Give both dates of the custom period; showing the last 30 days."),
+            )
         if start > end or (end - start).days > 3660:
-            return "30d", dashboard.Period.named("30d", today), _(
-                "The custom period is not valid; showing the last 30 days.")
+            return (
+                "30d",
+                dashboard.Period.named("30d", today),
+                _("The custom period is not valid; showing the last 30 days."),
+            )
         return name, dashboard.Period(start, end), None
     if name not in dict(dashboard.PERIODS):
         name = "30d"
@@ -520,33 +645,54 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
         area_param = f"{level}={area.pk}"
     child = _child_level(level, user)
     wage = Category.objects.filter(code="wage_arrears").values_list("pk", flat=True).first()
-    d = dashboard.build(qs, period=period, child=f"{child}_id" if child else None,
-                        wage_id=wage, patrols=patrols)
+    d = dashboard.build(
+        qs, period=period, child=f"{child}_id" if child else None, wage_id=wage, patrols=patrols
+    )
     categories = {c.pk: c for c in Category.objects.all()}
-    children = ({a.pk: a for a in AREA_MODELS[child].objects.visible_to(user).filter(
-        pk__in=list(d.by_child))} if child else {})
-    period_params = (f"created_after={period.start:%Y-%m-%d}"
-                     f"&created_before={period.end:%Y-%m-%d}")
-    resolved_params = (f"resolved_after={period.start:%Y-%m-%d}"
-                       f"&resolved_before={period.end:%Y-%m-%d}")
+    children = (
+        {
+            a.pk: a
+            for a in AREA_MODELS[child].objects.visible_to(user).filter(pk__in=list(d.by_child))
+        }
+        if child
+        else {}
+    )
+    period_params = f"created_after={period.start:%Y-%m-%d}&created_before={period.end:%Y-%m-%d}"
+    resolved_params = (
+        f"resolved_after={period.start:%Y-%m-%d}&resolved_before={period.end:%Y-%m-%d}"
+    )
     context = {
-        "level": level, "area": area, "crumbs": _crumbs(level, area), "child": child,
-        "d": d, "t": d.totals, "period_name": period_name, "period": period,
-        "periods": dashboard.PERIODS, "period_error": period_error,
-        "area_param": area_param, "period_params": period_params,
+        "level": level,
+        "area": area,
+        "crumbs": _crumbs(level, area, Scope.for_user(user)),
+        "child": child,
+        "d": d,
+        "t": d.totals,
+        "period_name": period_name,
+        "period": period,
+        "periods": dashboard.PERIODS,
+        "period_error": period_error,
+        "area_param": area_param,
+        "period_params": period_params,
         "resolved_params": resolved_params,
         "categories": sorted(
             ((categories[k], r) for k, r in d.by_category.items() if k in categories),
-            key=lambda cr: cr[0].sort_order),
+            key=lambda cr: cr[0].sort_order,
+        ),
         "child_rows": _sorted_children(d.by_child, children, request.GET.get("sort", "")),
         "ages": _age_links(),
         "chart": _chart(d.weeks),
         "sort": request.GET.get("sort", ""),
         "wage_category_id": wage or "",
         "area_columns": [
-            ("name", _("Area")), ("collected", _("Collected")), ("resolved", _("Resolved")),
-            ("resolution_rate", _("Resolution rate")), ("on_time_rate", _("On-time rate")),
-            ("open", _("Open")), ("overdue", _("Overdue"))],
+            ("name", _("Area")),
+            ("collected", _("Collected")),
+            ("resolved", _("Resolved")),
+            ("resolution_rate", _("Resolution rate")),
+            ("on_time_rate", _("On-time rate")),
+            ("open", _("Open")),
+            ("overdue", _("Overdue")),
+        ],
     }
     if request.GET.get("format") in ("csv", "xlsx"):
         return _dashboard_download(request, context)
@@ -567,27 +713,38 @@ def _child_level(level: str | None, user: Any) -> str | None:
     return None
 
 
-def _crumbs(level: str | None, area: Any) -> list[tuple[str, str]]:
-    """The way back up: (label, query string) from the district down to the area."""
+def _crumbs(level: str | None, area: Any, scope: Scope) -> list[tuple[str, str]]:
+    """The way back up, as far as the user's own area: (label, query string) pairs."""
     if area is None:
         return []
     chain = []
     node, lv = area, level
     while node is not None and lv is not None:
         chain.append((node.name, f"{lv}={node.pk}"))
-        parent = {"grid": "community", "community": "subdistrict", "subdistrict": "district"
-                  }.get(lv)
+        if not scope.is_all and node.pk in getattr(scope, f"{lv}_ids"):
+            break  # the user's own assignment: above it is outside their scope
+        parent = {"grid": "community", "community": "subdistrict", "subdistrict": "district"}.get(
+            lv
+        )
         node = getattr(node, parent) if parent else None
         lv = parent
     return list(reversed(chain))
 
 
-CHILD_SORTS = {"collected", "resolved", "resolution_rate", "on_time_rate", "open", "overdue",
-               "name"}
+CHILD_SORTS = {
+    "collected",
+    "resolved",
+    "resolution_rate",
+    "on_time_rate",
+    "open",
+    "overdue",
+    "name",
+}
 
 
-def _sorted_children(rows: dict[Any, Any], areas: dict[int, Any],
-                     sort: str) -> list[tuple[Any, dict[str, Any]]]:
+def _sorted_children(
+    rows: dict[Any, Any], areas: dict[int, Any], sort: str
+) -> list[tuple[Any, dict[str, Any]]]:
     out = []
     for pk, area in areas.items():
         r = dict(rows.get(pk, {}))
@@ -603,8 +760,9 @@ def _sorted_children(rows: dict[Any, Any], areas: dict[int, Any],
     if key == "name":
         return sorted(out, key=lambda ar: ar[0].name, reverse=desc)
     # Areas without a rate (nothing to divide) go last either way; the weakest stand out first.
-    present = sorted((ar for ar in out if ar[1][key] is not None), key=lambda ar: ar[1][key],
-                     reverse=desc)
+    present = sorted(
+        (ar for ar in out if ar[1][key] is not None), key=lambda ar: ar[1][key], reverse=desc
+    )
     return present + [ar for ar in out if ar[1][key] is None]
 
 
@@ -612,8 +770,12 @@ def _age_links() -> list[tuple[str, str, str]]:
     """(bucket, label, created_after/created_before params) for the open-by-age figures."""
     today = timezone.localdate()
     out = []
-    labels = {"0_3": _("0–3 days"), "4_7": _("4–7 days"), "8_30": _("8–30 days"),
-              "31_": _("over 30 days")}
+    labels = {
+        "0_3": _("0–3 days"),
+        "4_7": _("4–7 days"),
+        "8_30": _("8–30 days"),
+        "31_": _("over 30 days"),
+    }
     for name, low, high in dashboard.AGE_BUCKETS:
         params = f"created_before={today - timedelta(days=low):%Y-%m-%d}"
         if high is not None:
@@ -623,28 +785,67 @@ def _age_links() -> list[tuple[str, str, str]]:
 
 
 def _chart(weeks: list[tuple[Any, int, int]]) -> dict[str, Any]:
-    """Bar pairs for a server-drawn SVG: collected against resolved, per week."""
+    """Bar pairs for a server-drawn SVG 600 units wide: collected against resolved, per week."""
     top = max([max(c, r) for _w, c, r in weeks] + [1])
-    width = max(len(weeks) * 24, 240)
+    step = 600 / max(len(weeks), 1)
+    bar = round(min(step * 0.38, 24), 1)
+    label_every = max(1, round(len(weeks) / 8))
     bars = []
     for i, (week, c, r) in enumerate(weeks):
-        x = i * 24 + 4
-        bars.append({"week": week, "collected": c, "resolved": r, "x": x, "xr": x + 9,
-                     "hc": round(140 * c / top, 1), "hr": round(140 * r / top, 1),
-                     "yc": round(150 - 140 * c / top, 1), "yr": round(150 - 140 * r / top, 1)})
-    return {"bars": bars, "width": width, "top": top}
+        x = round(i * step + step * 0.1, 1)
+        bars.append(
+            {
+                "week": week,
+                "collected": c,
+                "resolved": r,
+                "x": x,
+                "xr": round(x + bar, 1),
+                "w": bar,
+                "label": i % label_every == 0,
+                "hc": round(140 * c / top, 1),
+                "hr": round(140 * r / top, 1),
+                "yc": round(150 - 140 * c / top, 1),
+                "yr": round(150 - 140 * r / top, 1),
+            }
+        )
+    return {"bars": bars, "width": 600, "top": top}
 
 
 def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
     """The breakdown table (next level of areas, then categories) as CSV or Excel."""
-    head = [_("Area"), _("Collected"), _("Resolved"), _("Resolution rate (%)"),
-            _("On-time rate (%)"), _("Open"), _("Overdue")]
-    rows = [[a.name, r["collected"], r["resolved"], r["resolution_rate"], r["on_time_rate"],
-             r["open"], r["overdue"]] for a, r in context["child_rows"]]
-    rows += [[c.display_name, r.get("collected") or 0, r.get("resolved") or 0,
-              dashboard.rate(r.get("closed") or 0, r.get("collected") or 0),
-              dashboard.rate(r.get("on_time") or 0, r.get("resolved") or 0),
-              r.get("open") or 0, r.get("overdue") or 0] for c, r in context["categories"]]
+    head = [
+        _("Area"),
+        _("Collected"),
+        _("Resolved"),
+        _("Resolution rate (%)"),
+        _("On-time rate (%)"),
+        _("Open"),
+        _("Overdue"),
+    ]
+    rows = [
+        [
+            a.name,
+            r["collected"],
+            r["resolved"],
+            r["resolution_rate"],
+            r["on_time_rate"],
+            r["open"],
+            r["overdue"],
+        ]
+        for a, r in context["child_rows"]
+    ]
+    rows += [
+        [
+            c.display_name,
+            r.get("collected") or 0,
+            r.get("resolved") or 0,
+            dashboard.rate(r.get("closed") or 0, r.get("collected") or 0),
+            dashboard.rate(r.get("on_time") or 0, r.get("resolved") or 0),
+            r.get("open") or 0,
+            r.get("overdue") or 0,
+        ]
+        for c, r in context["categories"]
+    ]
     name = f"dashboard-{timezone.localdate():%Y%m%d}"
     if request.GET.get("format") == "csv":
         buffer = io.StringIO()
