@@ -87,8 +87,13 @@ class IssueQuerySet(models.QuerySet["Issue"]):
         return self.filter(Scope.for_user(user).issue_q())
 
     def for_list(self) -> Self:
-        """The joins one row of a list needs, so that no template queries per row."""
-        return self.select_related("category", "courtyard", "grid", "assignee")
+        """The joins one row of a list needs, so that no template queries per row.
+
+        The long texts stay in the database: a page of fifty rows needs none of them.
+        """
+        return self.select_related("category", "courtyard", "grid", "assignee").defer(
+            "description", "resolution", "search_text", "courtyard__address",
+            "assignee__password")
 
     def open(self) -> Self:
         return self.filter(status__in=Issue.OPEN_STATUSES)
