@@ -5,6 +5,7 @@ of the first grid, a grid worker of the second, an official of the subdistrict, 
 of the district, and an outsider who is staff of another community of another district.
 """
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -24,6 +25,57 @@ from grids.tests.factories import (
 )
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings) -> None:
+    """Every user the factories make hashes a password; PBKDF2 costs half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Data from data migrations ------------------------------------------------------------------
+# A transactional test (a real worker, two threads, a live server) ends by flushing every table,
+# which also empties the categories the data migration made: the tests after it (pytest may put
+# browser tests anywhere, grouping them by browser) and, with --reuse-db, the next run would find
+# none. They are put back at the start of a run and after each such test.
+
+
+def restore_categories() -> None:
+    from django.apps import apps
+
+    from issues.models import Category
+
+    migration = importlib.import_module("issues.migrations.0002_categories")
+    codes = [row[0] for row in migration.CATEGORIES]
+    if Category.objects.filter(code__in=codes).count() < len(codes):
+        migration.create_categories(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> None:
+    with django_db_blocker.unblock():
+        restore_categories()
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    fixtures = getattr(item, "fixturenames", ())
+    return "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    result = yield
+    # After the flush (fixtures are torn down by now); after the last test there is no need,
+    # and the test database may already be gone.
+    if nextitem is not None and _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_categories()
+    return result
 
 
 @pytest.fixture

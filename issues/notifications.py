@@ -50,7 +50,8 @@ def notify(
     if ids:
         from issues import tasks
 
-        transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids))
+        # Robust: the in-app rows are the record; a broker outage must not fail the change.
+        transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids), robust=True)
     return rows
 
 

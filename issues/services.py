@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,7 +237,9 @@ def resolve_issue(
             issue, "resolve", by=by, seen_status=seen_status, note=resolution, **changes
         )
         issue_id = issue.pk
-        transaction.on_commit(lambda: tasks.schedule_follow_ups.delay(issue_id))
+        # Robust: with the broker down the resolution still stands (and the user sees no error);
+        # the periodic sweep schedules the visits the task did not.
+        transaction.on_commit(lambda: tasks.schedule_follow_ups.delay(issue_id), robust=True)
     return event
 
 
@@ -255,6 +258,8 @@ def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str
             resolved_at=None,
             revisited_at=None,
         )
+        # The visits not yet made are dropped: the next resolution schedules them afresh.
+        issue.follow_ups.filter(done_at__isnull=True).delete()
         recipients = [u for u in [issue.assignee] if u is not None and u != by]
         recipients += [
             u for u in notifications.staff_of(issue.community_id) if u != by and u not in recipients
@@ -537,8 +542,6 @@ def record_follow_up(
     issue.refresh_from_db()
     if satisfaction == FollowUp.Satisfaction.UNSATISFIED:
         if issue.status in workflow.TRANSITIONS["reopen"].sources:
-            # The visits not yet made are dropped: they are rescheduled on the next resolution.
-            issue.follow_ups.filter(done_at__isnull=True).delete()
             reopen_issue(
                 issue,
                 by=None,
@@ -614,13 +617,18 @@ def escalate_overdue_follow_ups(now: datetime) -> int:
 
 def sweep_unscheduled_follow_ups(now: datetime, limit: int = 1000) -> int:
     """Schedule the visits of resolved issues that have none (the broker was down)."""
+    # Visits made before a reopen do not count: the latest resolution needs its own.
+    scheduled = FollowUp.objects.filter(
+        issue=OuterRef("pk"), created_at__gte=OuterRef("resolved_at")
+    )
     # A minute's slack leaves freshly resolved issues to their own on-commit task.
     missing = (
         Issue.objects.filter(
-            status=Issue.Status.RESOLVED,
-            resolved_at__lt=now - timedelta(minutes=1),
-            follow_ups__isnull=True,
+            status=Issue.Status.RESOLVED, resolved_at__lt=now - timedelta(minutes=1)
         )
+        .exclude(Exists(scheduled))
+        # A category with no visits would be picked up again on every run, crowding out the rest.
+        .exclude(category__follow_up_days=[])
         .select_related("category")
         .order_by("resolved_at")[:limit]
     )

@@ -1,0 +1,120 @@
+"""Settings from the environment: production must be complete and clean; /healthz answers."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from grassroots.celery import app
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run manage.py as production would: no test flag, DEBUG and secrets only as given."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set for the test process only (grassroots/testing.py).
+        if k
+        not in {
+            "GRASSROOTS_TESTING",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+        }
+    }
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def production(**env: str) -> dict[str, str]:
+    return {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "example.org", **env}
+
+
+def test_it_passes_the_deploy_check_in_production():
+    r = manage("check", "--deploy", "--fail-level", "WARNING", **production())
+
+    assert r.returncode == 0, r.stderr
+    assert "System check identified no issues" in r.stdout
+    assert "WARNING" not in r.stderr + r.stdout
+
+
+def test_it_fails_the_deploy_check_with_a_weak_secret_key():
+    r = manage("check", "--deploy", "--fail-level", "WARNING", **production(SECRET_KEY="short"))
+
+    assert r.returncode != 0
+    assert "security.W009" in r.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_it_names_a_missing_production_variable(missing):
+    env = production()
+    del env[missing]
+
+    r = manage("check", **env)
+
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr
+    assert f"{missing} must be set" in r.stderr
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_it_refuses_a_malformed_debug(value):
+    r = manage("check", **production(DEBUG=value))
+
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr
+    assert "DEBUG must be true or false" in r.stderr
+
+
+def test_it_runs_in_development_without_secrets():
+    r = manage("check", DEBUG="true")
+
+    assert r.returncode == 0, r.stderr
+
+
+def test_it_tells_a_production_process_apart_from_the_tests():
+    r = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)",
+        **production(),
+    )
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "True", "True", "31536000"]
+
+
+# --- /healthz -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_answers_healthz_when_database_and_broker_answer(client):
+    r = client.get("/healthz")
+
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert "no-cache" in r["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_it_checks_the_configured_broker(client, monkeypatch):
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL
+    # Nothing listens on port 1: a broker that does not answer turns the check red.
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+
+    r = client.get("/healthz")
+
+    assert r.status_code == 503
+    assert r.json() == {"status": "error", "database": "ok", "broker": "error"}

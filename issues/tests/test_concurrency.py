@@ -1,0 +1,123 @@
+"""Two people act on one issue at the same moment, in two real transactions (PostgreSQL).
+
+Each thread has its own database connection. A barrier makes both read the issue, and so the
+same `seen_status`, before either writes; the compare-and-set update then lets exactly one win.
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from issues import services
+from issues.models import Issue, IssueEvent
+from issues.services import TransitionRefused
+from issues.tests.factories import IssueFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs two real concurrent transactions"
+    ),
+]
+
+
+def race(issue: Issue, *actions: Callable[[Issue, str], object]) -> list[object]:
+    """Run each action in its own thread on its own copy of the issue; return what each gave."""
+    barrier = threading.Barrier(len(actions), timeout=10)
+    results: list[object] = [None] * len(actions)
+
+    def run(i: int, action: Callable[[Issue, str], object]) -> None:
+        try:
+            mine = Issue.objects.select_related("category").get(pk=issue.pk)
+            seen_status = mine.status
+            barrier.wait()
+            results[i] = action(mine, seen_status)
+        except Exception as e:  # the refusal is one of the two expected outcomes
+            results[i] = e
+        finally:
+            # Each thread opened its own connection; leave none behind for the flush.
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def outcome(results: list[object]) -> tuple[list[IssueEvent], list[TransitionRefused]]:
+    won = [r for r in results if isinstance(r, IssueEvent)]
+    lost = [r for r in results if isinstance(r, TransitionRefused)]
+    assert len(won) + len(lost) == len(results), results
+    return won, lost
+
+
+def test_it_lets_exactly_one_of_two_starts_win(courtyard, staff, assignee):
+    issue = IssueFactory(courtyard=courtyard, status=Issue.Status.LISTED, assignee=assignee)
+
+    results = race(
+        issue,
+        lambda i, seen: services.start_issue(i, by=staff, seen_status=seen),
+        lambda i, seen: services.start_issue(i, by=assignee, seen_status=seen),
+    )
+
+    won, lost = outcome(results)
+    assert (len(won), len(lost)) == (1, 1)
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.IN_PROGRESS
+    event = issue.events.get()
+    assert event == won[0]
+    assert (event.from_status, event.to_status) == ("listed", "in_progress")
+    # The loser is told who won.
+    winner = event.actor.first_name
+    assert winner in str(lost[0])
+
+
+def test_it_lets_exactly_one_of_list_and_handle_now_win(courtyard, staff, grid_worker):
+    issue = IssueFactory(courtyard=courtyard, created_by=grid_worker, urgency="urgent")
+
+    results = race(
+        issue,
+        lambda i, seen: services.list_issue(i, by=staff, seen_status=seen, note="列入清单。"),
+        lambda i, seen: services.handle_now(i, by=grid_worker, seen_status=seen, note="马上去。"),
+    )
+
+    won, lost = outcome(results)
+    assert (len(won), len(lost)) == (1, 1)
+    issue.refresh_from_db()
+    event = issue.events.get()
+    assert event == won[0]
+    # Nothing of the loser's change leaked in; everything of the winner's is there.
+    if event.action == "list":
+        assert (issue.status, issue.started_at) == (Issue.Status.LISTED, None)
+        assert issue.listed_at == event.created_at
+        assert issue.assignee is None
+    else:
+        assert (issue.status, issue.listed_at) == (Issue.Status.IN_PROGRESS, None)
+        assert issue.started_at == event.created_at
+        assert issue.assignee == grid_worker
+    assert event.actor.first_name in str(lost[0])
+
+
+def test_it_keeps_the_first_resolution_of_two(courtyard, staff, assignee):
+    issue = IssueFactory(courtyard=courtyard, status=Issue.Status.IN_PROGRESS, assignee=assignee)
+
+    results = race(
+        issue,
+        lambda i, seen: services.resolve_issue(i, by=staff, seen_status=seen, resolution="甲"),
+        lambda i, seen: services.resolve_issue(i, by=assignee, seen_status=seen, resolution="乙"),
+    )
+
+    won, lost = outcome(results)
+    assert (len(won), len(lost)) == (1, 1)
+    issue.refresh_from_db()
+    # Only the winner's on-commit task was sent; it may add its own "scheduled" row later.
+    event = issue.events.get(action=IssueEvent.Action.RESOLVE)
+    assert event == won[0]
+    assert issue.resolution == event.note
+    assert issue.resolved_at == event.created_at
