@@ -549,9 +549,10 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("issue"),
     )
+    # A visit dropped on reopening leaves its reminders in the inbox.
     follow_up = models.ForeignKey(
         FollowUp,
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="notifications",

@@ -107,6 +107,28 @@ def _event(
     )
 
 
+def check_allowed(issue: Issue, action: str, *, by: User | None, seen_status: str) -> None:
+    """Refuse an action the table does not give this user from the state they saw.
+
+    Called first by every service, so that someone without a part in the issue hears "not
+    allowed" rather than a guard's message about what the action would need.
+    """
+    t = workflow.TRANSITIONS[action]
+    if by is None:
+        if not workflow.system_may(action, seen_status):
+            raise TransitionRefused(_("That change is not possible from this state."))
+    elif not workflow.is_allowed(action, actors_for(by, issue), seen_status):
+        if seen_status not in t.sources:
+            raise TransitionRefused(
+                _("This issue is “%(status)s”: “%(action)s” is not possible now.")
+                % {
+                    "status": Issue.Status(seen_status).label,
+                    "action": IssueEvent.Action(action).label,
+                }
+            )
+        raise TransitionRefused(_("You are not allowed to do that to this issue."))
+
+
 @transaction.atomic
 def transition_issue(
     issue: Issue, action: str, *, by: User | None, seen_status: str, note: str = "", **changes: Any
@@ -116,20 +138,8 @@ def transition_issue(
     `by=None` is the system (automatic revisit and reopen). `changes` are further fields
     written in the same compare-and-set update.
     """
+    check_allowed(issue, action, by=by, seen_status=seen_status)
     t = workflow.TRANSITIONS[action]
-    if by is None:
-        if not workflow.system_may(action, seen_status):
-            raise TransitionRefused(_("That change is not possible from this state."))
-    elif not workflow.is_allowed(action, actors_for(by, issue), seen_status):
-        if seen_status not in t.sources:
-            raise TransitionRefused(
-                _("This issue is “%(status)s”; it cannot be %(action)s.")
-                % {
-                    "status": Issue.Status(seen_status).label,
-                    "action": IssueEvent.Action(action).label.lower(),
-                }
-            )
-        raise TransitionRefused(_("You are not allowed to do that to this issue."))
     now = timezone.now()
     # Compare-and-set: if someone moved the issue after this page was drawn, nothing changes.
     changed = Issue.objects.filter(pk=issue.pk, status=seen_status).update(
@@ -164,6 +174,7 @@ def list_issue(
     note: str = "",
 ) -> IssueEvent:
     """List a collected issue on the duty list, with an assignee and a due date."""
+    check_allowed(issue, "list", by=by, seen_status=seen_status)
     with transaction.atomic():
         due_at = due_at or default_due_at(issue)
         assignee_id = assignee.pk if assignee else issue.assignee_id
@@ -194,6 +205,7 @@ def list_issue(
 
 def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
     """紧急情况立即办: an urgent issue goes straight to work, with the actor as assignee."""
+    check_allowed(issue, "handle_now", by=by, seen_status=seen_status)
     with transaction.atomic():
         if issue.urgency != Urgency.URGENT:
             raise TransitionRefused(_("Only urgent issues can be handled at once; list it."))
@@ -221,6 +233,7 @@ def resolve_issue(
     amount_recovered: Decimal | None = None,
 ) -> IssueEvent:
     """Resolve with a resolution text; a dispute needs a successful mediation first."""
+    check_allowed(issue, "resolve", by=by, seen_status=seen_status)
     resolution = resolution.strip()
     if not resolution:
         raise TransitionRefused(_("Write how the issue was resolved."))
@@ -245,6 +258,7 @@ def resolve_issue(
 
 def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str) -> IssueEvent:
     """Back to work, with a reason; tells the assignee and the community's staff."""
+    check_allowed(issue, "reopen", by=by, seen_status=seen_status)
     reason = reason.strip()
     if not reason:
         raise TransitionRefused(_("Give the reason for reopening."))
