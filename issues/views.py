@@ -20,6 +20,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
@@ -432,9 +433,7 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = FollowUpForm(request.POST, prefix=f"visit-{visit.pk}")
-    back = request.POST.get("next") or reverse("issues:followups")
-    if not back.startswith("/"):
-        back = reverse("issues:followups")
+    back = _back(request.POST.get("next", ""), reverse("issues:followups"))
     if form.is_valid():
         try:
             services.record_follow_up(visit, by=request.user, **form.cleaned_data)
@@ -467,12 +466,17 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 def notifications_read(request: AuthedRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    # At most 18 digits: a longer number overflows the database's integer.
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit() and len(i) <= 18]
     services.mark_notifications_read(request.user, ids or None)
-    target = request.POST.get("next", "")
-    return redirect(
-        target if target.startswith("/") and not target.startswith("//") else "issues:notifications"
-    )
+    return redirect(_back(request.POST.get("next", ""), reverse("issues:notifications")))
+
+
+def _back(url: str, default: str) -> str:
+    """A path on this site to go back to, else `default`: "//host" and "/\\host" leave it."""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return default
 
 
 # --- Bulk actions and exports --------------------------------------------------------------------
@@ -484,8 +488,7 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     user = request.user
     refs = [r.upper() for r in request.POST.getlist("issue")][:200]
     action = request.POST.get("action")
-    back = request.POST.get("next", "")
-    back = back if back.startswith("/") and not back.startswith("//") else reverse("issues:list")
+    back = _back(request.POST.get("next", ""), reverse("issues:list"))
     if not refs or action not in ("list", "assign"):
         messages.error(request, _("Select at least one issue and an action."))
         return redirect(back)
