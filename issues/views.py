@@ -56,7 +56,11 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
     if len(scope.community_ids) == 1 and scope.role == Role.STAFF:
         f.assignee_choices_for(next(iter(scope.community_ids)))
     if not f.is_valid():
-        return render(request, "issues/issue_list.html", {"filter": f, "invalid": True}, status=400)
+        # htmx swaps a 400 into #results too, so it gets the results part, not a whole page.
+        partial = "#results" if request.htmx and not request.htmx.boosted else ""
+        return render(
+            request, f"issues/issue_list.html{partial}", {"filter": f, "invalid": True}, status=400
+        )
     chosen = f.form.cleaned_data.get("status") or [OPEN]
     # One query counts every tab; the pager's total is the sum of the chosen tabs.
     counts = f.tab_counts()

@@ -614,3 +614,137 @@ def test_it_draws_each_select_with_its_options(
     assert f'<option value="{community.pk}">冲赛康社区</option>' in html
     assert f'<option value="{community.subdistrict_id}">八廓街道</option>' in html
     assert "格东大院</option>" not in html
+
+
+def test_it_answers_an_htmx_request_with_bad_filters_with_the_results_only(client, staff, make):
+    make()
+    client.force_login(staff)
+
+    r = client.get(URL, {"status": "bogus"}, headers={"HX-Request": "true"})
+
+    html = r.content.decode().strip()
+    assert r.status_code == 400
+    # htmx swaps this into #results: a whole page there would nest the layout in itself.
+    assert html.startswith('<div id="results">')
+    assert "<html" not in html
+    assert "alert-error" in html
+
+
+# --- Bulk actions --------------------------------------------------------------------------------
+
+BULK = reverse("issues:bulk")
+
+
+def test_it_lists_several_issues_at_once(client, staff, assignee, make):
+    issues = [make() for _ in range(3)]
+    client.force_login(staff)
+    due = timezone.localdate() + timedelta(days=3)
+
+    r = client.post(
+        BULK,
+        {
+            "issue": [i.reference for i in issues],
+            "action": "list",
+            "assignee": assignee.pk,
+            "due_date": due.isoformat(),
+            "next": f"{URL}?urgency=normal",
+        },
+    )
+
+    assert r.status_code == 302
+    assert r["Location"] == f"{URL}?urgency=normal"
+    for issue in issues:
+        issue.refresh_from_db()
+        assert (issue.status, issue.assignee) == (S.LISTED, assignee)
+        assert timezone.localtime(issue.due_at).date() == due
+        assert issue.events.get().action == "list"
+
+
+def test_it_lists_what_it_can_and_names_what_it_cannot(
+    client, staff, make, other_community, assignee
+):
+    ok = make()
+    listed = make(status=S.LISTED)
+    foreign = IssueFactory(community=other_community)
+    client.force_login(staff)
+
+    r = client.post(
+        BULK,
+        {
+            "issue": [ok.reference, listed.reference, foreign.reference],
+            "action": "list",
+            "assignee": assignee.pk,
+        },
+        follow=True,
+    )
+
+    text = " ".join(str(m) for m in r.context["messages"])
+    assert listed.reference in text
+    assert foreign.reference in text
+    ok.refresh_from_db()
+    assert ok.status == S.LISTED
+    assert not listed.events.exists()
+    foreign.refresh_from_db()
+    assert foreign.status == S.COLLECTED
+    assert not foreign.events.exists()
+
+
+def test_it_reassigns_several_issues(client, staff, assignee, grid_worker, make):
+    issues = [make(status=S.LISTED, assignee=assignee) for _ in range(2)]
+    client.force_login(staff)
+
+    client.post(
+        BULK,
+        {"issue": [i.reference for i in issues], "action": "assign", "assignee": grid_worker.pk},
+    )
+
+    for issue in issues:
+        issue.refresh_from_db()
+        assert issue.assignee == grid_worker
+        assert issue.events.get().action == "assign"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "assign"},
+        {"action": "assign", "assignee": "9" * 30},
+        {"action": "list", "due_date": "2026-02-31"},
+        {"action": "delete"},
+        {"action": "list", "issue": []},
+    ],
+)
+def test_it_changes_nothing_on_a_bad_bulk_request(client, staff, make, data):
+    issue = make()
+    client.force_login(staff)
+
+    r = client.post(BULK, {"issue": [issue.reference], **data}, follow=True)
+
+    assert r.status_code == 200
+    assert [str(m) for m in r.context["messages"]]
+    issue.refresh_from_db()
+    assert (issue.status, issue.assignee) == (S.COLLECTED, None)
+    assert not issue.events.exists()
+
+
+@pytest.mark.parametrize("who", ["official", "grid_worker"])
+def test_it_lets_no_one_but_staff_act_in_bulk(client, request, assignee, make, who):
+    issue = make()
+    client.force_login(request.getfixturevalue(who))
+
+    for action in ("list", "assign"):
+        client.post(BULK, {"issue": [issue.reference], "action": action, "assignee": assignee.pk})
+
+    issue.refresh_from_db()
+    assert (issue.status, issue.assignee) == (S.COLLECTED, None)
+    assert not issue.events.exists()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_it_returns_from_a_bulk_action_only_within_the_site(client, staff, make, target):
+    issue = make()
+    client.force_login(staff)
+
+    r = client.post(BULK, {"issue": [issue.reference], "action": "list", "next": target})
+
+    assert r["Location"] == URL
