@@ -489,3 +489,43 @@ def test_the_dashboard_makes_the_same_queries_at_any_size(
             r = client.get(URL)
         assert r.status_code == 200
         assert r.context["t"]["collected"] > 0
+
+
+@pytest.mark.parametrize(
+    "sort",
+    ["name", "-name", "collected", "-overdue", "resolution_rate", "-on_time_rate", "bogus", ""],
+)
+def test_it_sorts_the_area_table(client, official, data, sort):
+    client.force_login(official)
+
+    r = client.get(URL, {"sort": sort})
+
+    assert r.status_code == 200
+    assert len(r.context["child_rows"]) == 2
+
+
+def test_it_shows_a_user_without_a_role_an_empty_dashboard(client, data):
+    from grids.tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+
+    r = client.get(URL)
+
+    assert r.status_code == 200
+    assert r.context["t"]["collected"] == 0
+    assert r.context["child_rows"] == []
+
+
+def test_it_shows_a_worker_of_two_grids_both(client, grid_worker, other_grid, data):
+    grid_worker.grid_worker.grids.add(other_grid)
+    grid_worker._grassroots_scope = None
+    client.force_login(grid_worker)
+
+    r = client.get(URL)
+
+    assert r.status_code == 200
+    assert r.context["area"] is None
+    assert r.context["child"] == "grid"
+    assert r.context["t"]["collected"] == EXPECTED["staff"]["collected"]
+    for name, href, _shown in FIGURE.findall(r.content.decode()):
+        assert list_total(client, html.unescape(href)) == r.context["t"][name], name

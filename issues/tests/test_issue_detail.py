@@ -618,3 +618,28 @@ def test_the_page_makes_the_same_queries_with_5_and_50_events(
             r = client.get(url(issue))
         assert r.status_code == 200
         assert len(r.context["events"]) == n
+
+
+def test_it_answers_a_stale_htmx_action_with_the_main_part_and_409(client, staff, issue):
+    Issue.objects.filter(pk=issue.pk).update(status=S.LISTED)
+    client.force_login(staff)
+
+    r = client.post(
+        transition(issue, "list"), {"list-seen_status": "collected"}, headers={"HX-Request": "true"}
+    )
+
+    html = r.content.decode().strip()
+    assert r.status_code == 409
+    assert html.startswith('<div id="issue-main">')
+    assert "alert-error" in html
+    assert not issue.events.exists()
+
+
+def test_it_shows_the_systems_events_in_the_timeline(client, staff, issue):
+    IssueEventFactory(issue=issue, actor=None, action="schedule", note="2026-03-09")
+    client.force_login(staff)
+
+    r = client.get(url(issue))
+
+    assert r.status_code == 200
+    assert "2026-03-09" in r.content.decode()
