@@ -125,7 +125,10 @@ class CaptureForm(forms.Form):
     )
     photos = MultiplePhotoField(required=False, label=_("Photos"))
     patrol = forms.ModelChoiceField(
-        queryset=Patrol.objects.none(), required=False, widget=forms.HiddenInput
+        queryset=Patrol.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That patrol is not yours or has ended.")},
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 

@@ -223,6 +223,10 @@ def test_it_does_not_log_a_hazard_on_an_ended_patrol(client, grid_worker, grid, 
 
     assert r.status_code == 400
     assert not Issue.objects.exists()
+    # The patrol is a hidden field: its error must still be said, above the form.
+    alert = r.content.decode().split('class="alert-error"', 1)[1].split("</div>", 1)[0]
+    assert "该巡查不属于您或已结束。" in alert
+    assert 'value="路面破损"' in r.content.decode()
 
 
 def test_it_answers_404_for_a_patrol_outside_the_scope(
