@@ -1,5 +1,6 @@
 """The issue list: default view, every filter, tabs, pages, htmx, bad input, scope, queries."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -748,3 +749,67 @@ def test_it_returns_from_a_bulk_action_only_within_the_site(client, staff, make,
     r = client.post(BULK, {"issue": [issue.reference], "action": "list", "next": target})
 
     assert r["Location"] == URL
+
+
+# --- Refining a list a dashboard figure opened ---------------------------------------------------
+
+
+def filter_form_inputs(html: str) -> dict[str, str]:
+    """The named inputs and selects of the filter form, with their (selected) values."""
+    form = html[html.index('id="filters"') : html.index("</form>", html.index('id="filters"'))]
+    inputs = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and value and ('type="checkbox"' not in tag or "checked" in tag):
+            inputs[name.group(1)] = value.group(1)
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        if chosen:
+            inputs[name] = chosen.group(1)
+    return inputs
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("staff", {"status": "all", "on_time": "true"}),
+        (
+            "staff",
+            {"status": "all", "mediated_after": "2026-01-01", "mediated_before": "2026-01-31"},
+        ),
+        (
+            "staff",
+            {
+                "status": "all",
+                "visit": "satisfied",
+                "visited_after": "2026-01-01",
+                "visited_before": "2026-01-31",
+            },
+        ),
+        (
+            "staff",
+            {"status": "all", "resolved_after": "2026-01-01", "resolved_before": "2026-01-31"},
+        ),
+        ("staff", {"overdue": "true"}),
+        ("official", {"grid": "GRID"}),
+        ("district_official", {"district": "DISTRICT"}),
+    ],
+)
+def test_it_keeps_every_filter_a_figure_set_when_the_list_is_refined(
+    client, request, community, grid, who, params
+):
+    """Changing another filter submits the form: what the form does not carry is lost."""
+    params = {
+        k: {"GRID": str(grid.pk), "DISTRICT": str(community.subdistrict.district_id)}.get(v, v)
+        for k, v in params.items()
+    }
+    client.force_login(request.getfixturevalue(who))
+
+    r = client.get(URL, params)
+
+    assert r.status_code == 200
+    carried = filter_form_inputs(r.content.decode())
+    for name, value in params.items():
+        if name != "status":  # the tabs carry the status
+            assert carried.get(name) == value, name
