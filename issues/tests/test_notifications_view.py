@@ -140,3 +140,18 @@ def test_the_inbox_makes_the_same_queries_at_any_size(
         with django_assert_num_queries(5):
             r = client.get(URL)
         assert len(r.context["notifications"]) == n
+
+
+def test_the_email_says_the_title_as_typed(mailoutbox, staff, courtyard):
+    from issues import notifications
+
+    issue = IssueFactory(courtyard=courtyard, title='水管&电线 <裸露> "危险"')
+    row = Notification.objects.create(recipient=staff, kind="urgent", issue=issue)
+
+    notifications.deliver([row.pk])
+
+    mail = mailoutbox[0]
+    # Plain text: nothing is HTML-escaped.
+    assert '水管&电线 <裸露> "危险"' in mail.subject
+    assert '水管&电线 <裸露> "危险"' in mail.body
+    assert "&amp;" not in mail.subject + mail.body
