@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import django_filters as df
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
@@ -58,6 +59,23 @@ class AssigneeField(forms.ChoiceField):
 
 class AssigneeFilter(df.Filter):
     field_class = AssigneeField
+
+
+# Days a database can hold once shifted to UTC (0001-01-01 00:00 in Lhasa is in year 0 there).
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+
+
+class DateRangeField(df.fields.DateRangeField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields:
+            field.validators += [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+
+
+class DateRange(df.DateFromToRangeFilter):
+    """Two days, both included; a day out of any real range is an invalid filter, not a 500."""
+
+    field_class = DateRangeField
 
 
 # The area selects the list shows each role (as issue_list.html draws them).
@@ -119,12 +137,12 @@ class IssueFilter(df.FilterSet):
     overdue = df.BooleanFilter(
         method="filter_overdue", label=_("Overdue only"), widget=forms.CheckboxInput
     )
-    created = df.DateFromToRangeFilter(
+    created = DateRange(
         field_name="created_at",
         label=_("Collected between"),
         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
-    resolved = df.DateFromToRangeFilter(
+    resolved = DateRange(
         field_name="resolved_at",
         label=_("Resolved between"),
         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
@@ -132,10 +150,8 @@ class IssueFilter(df.FilterSet):
     on_time = df.BooleanFilter(
         method="filter_on_time", label=_("Resolved on time"), widget=forms.CheckboxInput
     )
-    mediated = df.DateFromToRangeFilter(method="filter_mediated", label=_("Mediated between"))
-    visited = df.DateFromToRangeFilter(
-        method="filter_visited", label=_("Follow-up visit done between")
-    )
+    mediated = DateRange(method="filter_mediated", label=_("Mediated between"))
+    visited = DateRange(method="filter_visited", label=_("Follow-up visit done between"))
     visit = df.ChoiceFilter(
         choices=VISIT_CHOICES, method="filter_visit_kind", label=_("Follow-up visit")
     )

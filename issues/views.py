@@ -30,7 +30,15 @@ from grassroots.paginator import KnownCountPaginator
 from grids.access import Role, Scope
 from grids.models import Community, District, Grid, Patrol, Subdistrict
 from issues import dashboard, exports, services
-from issues.filters import ALL, OPEN, STATUS_TABS, IssueFilter, statuses_for
+from issues.filters import (
+    ALL,
+    EARLIEST,
+    LATEST,
+    OPEN,
+    STATUS_TABS,
+    IssueFilter,
+    statuses_for,
+)
 from issues.forms import (
     AssignForm,
     CaptureForm,
@@ -626,7 +634,7 @@ def _dashboard_period(request: AuthedRequest) -> tuple[str, dashboard.Period, st
                 dashboard.Period.named("30d", today),
                 _("Give both dates of the custom period; showing the last 30 days."),
             )
-        if start > end or (end - start).days > 3660:
+        if start > end or (end - start).days > 3660 or start < EARLIEST or end > LATEST:
             return (
                 "30d",
                 dashboard.Period.named("30d", today),

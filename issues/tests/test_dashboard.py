@@ -346,6 +346,8 @@ def test_it_answers_404_for_a_malformed_area(client, official, value):
         {"period": "custom"},
         {"period": "custom", "from": "1900-01-01", "to": "2026-01-01"},
         {"period": "custom", "from": "2026-02-30", "to": "2026-03-01"},
+        {"period": "custom", "from": "0001-01-01", "to": "0001-01-05"},
+        {"period": "custom", "from": "9999-12-25", "to": "9999-12-31"},
     ],
 )
 def test_it_says_so_when_a_custom_period_is_not_valid(client, staff, data, params):

@@ -170,7 +170,13 @@ def test_it_sends_the_workbook_as_an_attachment(client, staff, issues):
 @pytest.mark.parametrize("url", [CSV, XLSX])
 @pytest.mark.parametrize(
     "params",
-    [{"status": "bogus"}, {"grid": "abc"}, {"created_after": "notadate"}, {"q": "x" * 10_000}],
+    [
+        {"status": "bogus"},
+        {"grid": "abc"},
+        {"created_after": "notadate"},
+        {"created_after": "0001-01-01"},
+        {"q": "x" * 10_000},
+    ],
 )
 def test_it_answers_400_to_bad_filters(client, staff, issues, url, params):
     client.force_login(staff)

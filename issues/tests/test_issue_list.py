@@ -449,6 +449,10 @@ def test_it_answers_an_htmx_request_with_the_results_only(client, staff, make):
         {"assignee": "someone"},
         {"urgency": "very"},
         {"grid": "99999999999999999999999"},
+        {"created_after": "0001-01-01"},
+        {"resolved_before": "9999-12-31"},
+        {"mediated_after": "0001-01-01"},
+        {"visited_before": "0001-01-01"},
     ],
 )
 def test_it_answers_400_to_bad_parameters(client, staff, make, params):
