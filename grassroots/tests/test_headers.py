@@ -1,0 +1,27 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_forbids_inline_and_remote_scripts(client, staff):
+    client.force_login(staff)
+
+    r = client.get("/issues/")
+
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_pages_carry_no_inline_script(client, staff):
+    client.force_login(staff)
+
+    html = client.get("/issues/").content.decode()
+
+    # json_script data blocks are inert; every executable script has a src.
+    for tag in html.split("<script")[1:]:
+        head = tag.split(">", 1)[0]
+        assert "src=" in head or 'type="application/json"' in head, head
