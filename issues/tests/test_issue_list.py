@@ -817,3 +817,17 @@ def test_it_keeps_every_filter_a_figure_set_when_the_list_is_refined(
     for name, value in params.items():
         if name != "status":  # the tabs carry the status
             assert carried.get(name) == value, name
+
+
+def test_it_shows_an_administrator_every_area(client, admin_user, make, community, other_community):
+    ours = make()
+    theirs = IssueFactory(community=other_community)
+    client.force_login(admin_user)
+
+    r = client.get(URL)
+
+    assert r.status_code == 200
+    assert refs(r) == {ours.reference, theirs.reference}
+    html = r.content.decode()
+    assert f'<option value="{other_community.pk}">色麦村</option>' in html
+    assert f'<option value="{community.subdistrict_id}">八廓街道</option>' in html
