@@ -44,7 +44,7 @@ def test_it_filters_by_two_criteria(page, live_server, staff, triage, grid):
     page.wait_for_load_state("networkidle")
     page.select_option("#id_grid", str(grid.pk))
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(f"document.location.search.includes('grid={grid.pk}')")
+    page.wait_for_url(re.compile(rf"grid={grid.pk}"))
 
     rows = page.locator("table.issues tbody tr").all_inner_texts()
     titles = sorted(t for t in ("主路井盖缺失", "台阶破损", "西巷路面坑洼", "电动车堵塞消防通道")
