@@ -271,7 +271,7 @@ def _patrols_with_hazards(n, grid_worker, grid, courtyard) -> None:
         IssueFactory(courtyard=courtyard, patrol=patrol, source=Issue.Source.PATROL)
 
 
-def test_the_patrol_list_makes_the_same_queries_at_any_size(
+def test_it_lists_patrols_in_the_same_queries_at_any_size(
     client, grid_worker, grid, courtyard, django_assert_num_queries
 ):
     client.force_login(grid_worker)
@@ -285,7 +285,7 @@ def test_the_patrol_list_makes_the_same_queries_at_any_size(
         assert len(r.context["patrols"]) == n
 
 
-def test_the_patrol_page_makes_the_same_queries_at_any_size(
+def test_it_draws_a_patrol_in_the_same_queries_at_any_size(
     client, grid_worker, grid, django_assert_num_queries
 ):
     patrol = Patrol.objects.create(grid_worker=grid_worker, grid=grid, started_at=timezone.now())
@@ -302,7 +302,7 @@ def test_the_patrol_page_makes_the_same_queries_at_any_size(
         assert len(r.context["hazards"]) == n
 
 
-def test_the_courtyard_pages_make_the_same_queries_at_any_size(
+def test_it_draws_the_courtyard_pages_in_the_same_queries_at_any_size(
     client, staff, grid_worker, grid, courtyard, django_assert_num_queries
 ):
     client.force_login(staff)

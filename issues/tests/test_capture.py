@@ -448,7 +448,7 @@ def test_it_adds_the_residents_words_to_the_duplicate_instead(client, grid_worke
 # --- Query count ---------------------------------------------------------------------------------
 
 
-def test_the_form_makes_the_same_queries_with_few_and_many_courtyards(
+def test_it_draws_the_form_in_the_same_queries_with_few_and_many_courtyards(
     client, grid_worker, grid, django_assert_num_queries
 ):
     client.force_login(grid_worker)

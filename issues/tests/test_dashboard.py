@@ -208,7 +208,9 @@ def list_total(client, href: str) -> int:
 @pytest.mark.parametrize(
     "who", ["staff", "official", "grid_worker", "district_official", "admin_user"]
 )
-def test_each_figure_equals_the_count_of_the_list_it_links_to(client, request, data, who):
+def test_it_shows_each_figure_equal_to_the_count_of_the_list_it_links_to(
+    client, request, data, who
+):
     client.force_login(request.getfixturevalue(who))
 
     r = client.get(URL)
@@ -228,7 +230,7 @@ def test_each_figure_equals_the_count_of_the_list_it_links_to(client, request, d
 
 
 @pytest.mark.parametrize("who", ["staff", "official", "grid_worker"])
-def test_each_table_number_equals_the_count_of_the_list_it_links_to(client, request, data, who):
+def test_it_shows_each_table_number_equal_to_the_count_of_its_list(client, request, data, who):
     client.force_login(request.getfixturevalue(who))
 
     page = client.get(URL).content.decode()
@@ -454,7 +456,7 @@ def test_it_neutralises_an_area_name_in_the_download(client, staff, data, grid):
 # 16.-17. collected and resolved by week, 18. the categories' names, 19. the next level's
 # areas' names (none below a grid), 20. the unread badge
 @pytest.mark.parametrize(("who", "queries"), [("staff", 20), ("official", 20), ("grid_worker", 16)])
-def test_the_dashboard_makes_the_same_queries_at_any_size(
+def test_it_draws_the_dashboard_in_the_same_queries_at_any_size(
     client,
     request,
     courtyard,

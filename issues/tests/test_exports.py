@@ -206,7 +206,7 @@ def test_it_marks_overdue_rows(client, staff, courtyard):
 
 @pytest.mark.parametrize(("url", "read"), [(CSV, csv_rows), (XLSX, xlsx_rows)])
 @pytest.mark.parametrize("who", ["staff", "official", "grid_worker"])
-def test_the_export_makes_the_same_queries_at_any_size(
+def test_it_exports_in_the_same_queries_at_any_size(
     client, request, courtyard, staff, grid_worker, django_assert_num_queries, url, read, who
 ):
     user = request.getfixturevalue(who)

@@ -222,7 +222,7 @@ def test_it_says_what_is_missing_and_records_nothing(client, assignee, resolved,
     assert not resolved.events.exists()
 
 
-def test_the_list_makes_the_same_queries_at_any_size(
+def test_it_lists_visits_in_the_same_queries_at_any_size(
     client, assignee, courtyard, django_assert_num_queries
 ):
     client.force_login(assignee)

@@ -593,7 +593,7 @@ def test_it_answers_403_to_an_officials_post(client, official, issue, name, args
 # --- Query count ---------------------------------------------------------------------------------
 
 
-def test_the_page_makes_the_same_queries_with_5_and_50_events(
+def test_it_draws_the_page_in_the_same_queries_with_5_and_50_events(
     client, staff, grid_worker, assignee, issue, django_assert_num_queries
 ):
     Issue.objects.filter(pk=issue.pk).update(

@@ -558,7 +558,7 @@ def _list_at_sizes(client, assert_num_queries, user, courtyards, people, expecte
         assert len(refs(r)) == min(n, 50)
 
 
-def test_the_staff_list_makes_the_same_seven_queries_at_any_size(
+def test_it_lists_for_staff_in_the_same_seven_queries_at_any_size(
     client, staff, assignee, grid_worker, courtyard, other_courtyard, django_assert_num_queries
 ):
     # 1. session, 2. user, 3. the user's scope (one UNION of role assignments), 4. every
@@ -575,7 +575,7 @@ def test_the_staff_list_makes_the_same_seven_queries_at_any_size(
     )
 
 
-def test_the_official_list_makes_the_same_seven_queries_at_any_size(
+def test_it_lists_for_an_official_in_the_same_seven_queries_at_any_size(
     client, official, staff, grid_worker, courtyard, other_courtyard, django_assert_num_queries
 ):
     # 1. session, 2. user, 3. scope, 4. the options (categories, subdistricts, communities),
@@ -590,7 +590,7 @@ def test_the_official_list_makes_the_same_seven_queries_at_any_size(
     )
 
 
-def test_the_grid_worker_list_makes_the_same_seven_queries_at_any_size(
+def test_it_lists_for_a_grid_worker_in_the_same_seven_queries_at_any_size(
     client, grid_worker, staff, courtyard, django_assert_num_queries
 ):
     second = CourtyardFactory(grid=courtyard.grid)

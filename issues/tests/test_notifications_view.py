@@ -122,7 +122,7 @@ def test_it_refuses_a_get_to_mark_read(client, staff, inbox):
     assert Notification.objects.filter(read_at__isnull=True).count() == 4
 
 
-def test_the_inbox_makes_the_same_queries_at_any_size(
+def test_it_draws_the_inbox_in_the_same_queries_at_any_size(
     client, staff, courtyard, django_assert_num_queries
 ):
     client.force_login(staff)
@@ -142,7 +142,7 @@ def test_the_inbox_makes_the_same_queries_at_any_size(
         assert len(r.context["notifications"]) == n
 
 
-def test_the_email_says_the_title_as_typed(mailoutbox, staff, courtyard):
+def test_it_emails_the_title_as_typed(mailoutbox, staff, courtyard):
     from issues import notifications
 
     issue = IssueFactory(courtyard=courtyard, title='水管&电线 <裸露> "危险"')
