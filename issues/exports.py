@@ -21,21 +21,62 @@ if TYPE_CHECKING:
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
-    "reference", "title", "category__name", "category__name_en", "urgency", "status", "source",
-    "district__name", "subdistrict__name", "community__name", "grid__name", "courtyard__name",
-    "resident_name", "resident_phone", "assignee__username", "assignee__first_name",
-    "created_at", "due_at", "resolved_at", "people_affected", "amount_owed", "amount_recovered",
-    "description", "resolution", "grid_id", "community_id", "assignee_id",
+    "reference",
+    "title",
+    "category__name",
+    "category__name_en",
+    "urgency",
+    "status",
+    "source",
+    "district__name",
+    "subdistrict__name",
+    "community__name",
+    "grid__name",
+    "courtyard__name",
+    "resident_name",
+    "resident_phone",
+    "assignee__username",
+    "assignee__first_name",
+    "created_at",
+    "due_at",
+    "resolved_at",
+    "people_affected",
+    "amount_owed",
+    "amount_recovered",
+    "description",
+    "resolution",
+    "grid_id",
+    "community_id",
+    "assignee_id",
 ]
 
 
 def headers() -> list[str]:
-    return [_("Reference"), _("Title"), _("Category"), _("Urgency"), _("Status"), _("Source"),
-            _("District/county"), _("Subdistrict/township"), _("Community/village"), _("Grid"),
-            _("Courtyard"), _("Resident"), _("Resident's phone"), _("Assignee"),
-            _("Collected at"), _("Due at"), _("Resolved at"), _("People affected"),
-            _("Amount owed (yuan)"), _("Amount recovered (yuan)"), _("Overdue"),
-            _("Description"), _("Resolution")]
+    return [
+        _("Reference"),
+        _("Title"),
+        _("Category"),
+        _("Urgency"),
+        _("Status"),
+        _("Source"),
+        _("District/county"),
+        _("Subdistrict/township"),
+        _("Community/village"),
+        _("Grid"),
+        _("Courtyard"),
+        _("Resident"),
+        _("Resident's phone"),
+        _("Assignee"),
+        _("Collected at"),
+        _("Due at"),
+        _("Resolved at"),
+        _("People affected"),
+        _("Amount owed (yuan)"),
+        _("Amount recovered (yuan)"),
+        _("Overdue"),
+        _("Description"),
+        _("Resolution"),
+    ]
 
 
 def neutralise(value: Any) -> Any:
@@ -64,26 +105,70 @@ def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
         t = dt.astimezone(tz)
         return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
-    for (reference, title, category, category_en, urgency, status, source, district,
-         subdistrict, community, grid, courtyard, resident_name, resident_phone,
-         assignee_username, assignee_first_name, created_at, due_at, resolved_at,
-         people_affected, amount_owed, amount_recovered, description, resolution, grid_id,
-         community_id, assignee_id) in qs.values_list(*COLUMNS).iterator(chunk_size=5000):
-        full = (scope.is_all or community_id in scope.community_ids
-                or grid_id in scope.grid_ids or assignee_id == user.pk)
+    for (
+        reference,
+        title,
+        category,
+        category_en,
+        urgency,
+        status,
+        source,
+        district,
+        subdistrict,
+        community,
+        grid,
+        courtyard,
+        resident_name,
+        resident_phone,
+        assignee_username,
+        assignee_first_name,
+        created_at,
+        due_at,
+        resolved_at,
+        people_affected,
+        amount_owed,
+        amount_recovered,
+        description,
+        resolution,
+        grid_id,
+        community_id,
+        assignee_id,
+    ) in qs.values_list(*COLUMNS).iterator(chunk_size=5000):
+        full = (
+            scope.is_all
+            or community_id in scope.community_ids
+            or grid_id in scope.grid_ids
+            or assignee_id == user.pk
+        )
         overdue = status in open_statuses and due_at is not None and due_at < now
-        yield [neutralise(v) for v in (
-            reference, title, category_en if english else category,
-            urgencies.get(urgency, urgency), statuses.get(status, status),
-            sources.get(source, source), district, subdistrict, community, grid, courtyard,
-            resident_name if full else surname(resident_name),
-            resident_phone if full else mask_phone(resident_phone),
-            assignee_first_name or assignee_username or "",
-            fmt(created_at), fmt(due_at), fmt(resolved_at),
-            "" if people_affected is None else people_affected,
-            "" if amount_owed is None else str(amount_owed),
-            "" if amount_recovered is None else str(amount_recovered),
-            yes if overdue else "", description, resolution)]
+        yield [
+            neutralise(v)
+            for v in (
+                reference,
+                title,
+                category_en if english else category,
+                urgencies.get(urgency, urgency),
+                statuses.get(status, status),
+                sources.get(source, source),
+                district,
+                subdistrict,
+                community,
+                grid,
+                courtyard,
+                resident_name if full else surname(resident_name),
+                resident_phone if full else mask_phone(resident_phone),
+                assignee_first_name or assignee_username or "",
+                fmt(created_at),
+                fmt(due_at),
+                fmt(resolved_at),
+                "" if people_affected is None else people_affected,
+                "" if amount_owed is None else str(amount_owed),
+                "" if amount_recovered is None else str(amount_recovered),
+                yes if overdue else "",
+                description,
+                resolution,
+            )
+        ]
 
 
 class _Echo:

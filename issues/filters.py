@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters as df
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
@@ -20,7 +21,6 @@ from grids.access import Role, Scope
 from grids.models import Community, Courtyard, District, Grid, Subdistrict
 from issues.forms import assignable_users
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
-from issues.search import bigrams
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -48,6 +48,23 @@ SORT_CHOICES = [
     ("activity", _("Latest activity")),
     ("due", _("Due soonest")),
 ]
+
+
+SEARCH_COUNT_CAP = 1000
+
+
+def _capped_counts(qs: QuerySet[Issue], cap: int) -> dict[str, int]:
+    """Per status, the number of rows up to cap + 1, all in one statement."""
+    parts, params = [], []
+    for status in Issue.Status.values:
+        sql, p = qs.filter(status=status).order_by().values("pk")[: cap + 1].query.sql_with_params()
+        # The SQL is the ORM's own compilation; values travel as parameters.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend(p)
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(Issue.Status.values, row, strict=True))
 
 
 class AssigneeField(forms.ChoiceField):
@@ -241,15 +258,6 @@ class IssueFilter(df.FilterSet):
         return qs  # applied together with the visit dates in `filter_visited`
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
-        term = " ".join(value.split())
-        if any(len(g) == 1 for g in bigrams(term)):
-            # A one-character word is no bigram of the stored text, so PostgreSQL's bigram index
-            # would find nothing (IssueQuerySet.search should fall back itself); scan instead.
-            return qs.filter(
-                Q(title__contains=term)
-                | Q(description__contains=term)
-                | Q(resident_name__contains=term)
-            )
         return qs.search(value)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
@@ -260,7 +268,10 @@ class IssueFilter(df.FilterSet):
         if not data.get("status"):
             queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
         queryset = super().filter_queryset(queryset)
-        return queryset.order_by(*SORTS[data.get("sort") or "urgency"])
+        # Search results come newest first unless asked otherwise: that order walks an index
+        # and stops at a page, where sorting every match by urgency would read them all.
+        default = "created" if data.get("q") else "urgency"
+        return queryset.order_by(*SORTS[data.get("sort") or default])
 
     @property
     def without_status(self) -> QuerySet[Issue]:
@@ -275,12 +286,27 @@ class IssueFilter(df.FilterSet):
         return qs
 
     def tab_counts(self) -> dict[str, int]:
-        """Every status tab's count in one query, plus "open" and "all" summed from them."""
-        counts = self.without_status.aggregate(
-            **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values}
-        )
+        """Every status tab's count in one query, plus "open" and "all" summed from them.
+
+        A search for a common word matches tens of thousands of issues, and counting them all
+        costs a second: with a search each tab counts at most SEARCH_COUNT_CAP + 1 rows, and
+        `capped` names the tabs whose number is a lower bound ("1,000+").
+        """
+        base = self.without_status
+        if self.form.cleaned_data.get("q"):
+            counts = _capped_counts(base, SEARCH_COUNT_CAP)
+            self.capped = {s for s, n in counts.items() if n > SEARCH_COUNT_CAP}
+        else:
+            counts = base.aggregate(
+                **{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values}
+            )
+            self.capped = set()
         counts[OPEN] = sum(counts[s] for s in Issue.OPEN_STATUSES)
         counts[ALL] = sum(counts[s] for s in Issue.Status.values)
+        if self.capped & set(Issue.OPEN_STATUSES):
+            self.capped.add(OPEN)
+        if self.capped:
+            self.capped.add(ALL)
         return counts
 
     def assignee_choices_for(self, community_id: int) -> None:

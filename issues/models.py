@@ -92,8 +92,8 @@ class IssueQuerySet(models.QuerySet["Issue"]):
         The long texts stay in the database: a page of fifty rows needs none of them.
         """
         return self.select_related("category", "courtyard", "grid", "assignee").defer(
-            "description", "resolution", "search_text", "courtyard__address",
-            "assignee__password")
+            "description", "resolution", "search_text", "courtyard__address", "assignee__password"
+        )
 
     def open(self) -> Self:
         return self.filter(status__in=Issue.OPEN_STATUSES)
@@ -120,15 +120,14 @@ class IssueQuerySet(models.QuerySet["Issue"]):
         )
         grams = bigrams(term)
         if (
-            self.db == "default"
-            and settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+            settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
             and grams
+            # A one-character word inside a longer run is no bigram of the stored text.
+            and all(len(g) == 2 for g in grams)
         ):
             query = " <-> ".join(f"'{g}'" for g in grams)
             return self.extra(
-                where=[
-                    "to_tsvector('simple', issues_issue.search_text) @@ to_tsquery('simple', %s)"
-                ],
+                where=["issues_issue.search_vector @@ to_tsquery('simple', %s)"],
                 params=[query],
             ).filter(text)
         return self.filter(text)
@@ -231,8 +230,8 @@ class Issue(models.Model):
     )
     # The capture form's one-time token: a resent form finds the issue it already created.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    # Space-separated character bigrams of title, description and resident name; PostgreSQL
-    # indexes to_tsvector('simple', search_text) with GIN (see migration 0002).
+    # Space-separated character bigrams of title, description and resident name. PostgreSQL
+    # keeps a generated tsvector of it in search_vector, GIN-indexed (migration 0007).
     search_text = models.TextField(blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
@@ -256,9 +255,52 @@ class Issue(models.Model):
                 name="issue_open_due",
                 condition=Q(status__in=["collected", "listed", "in_progress"]),
             ),
-            # Officials' lists and dashboards: WHERE subdistrict_id/district_id = … AND created_at
-            models.Index(fields=["subdistrict", "-created_at"], name="issue_subdistrict_created"),
-            models.Index(fields=["district", "-created_at"], name="issue_district_created"),
+            # Officials' lists and the dashboard's "collected" query: WHERE <area> = … AND
+            # created_at BETWEEN …, grouped by category and the next level. The included columns
+            # make it an index-only scan over a year of a district's issues.
+            models.Index(
+                fields=["district", "-created_at"],
+                name="issue_district_created",
+                include=["id", "category", "subdistrict", "status", "source"],
+            ),
+            models.Index(
+                fields=["subdistrict", "-created_at"],
+                name="issue_subdistrict_created",
+                include=["id", "category", "community", "status", "source"],
+            ),
+            models.Index(
+                fields=["community", "-created_at"],
+                name="issue_community_created",
+                include=["id", "category", "grid", "status", "source"],
+            ),
+            # The dashboard's "resolved" query and its median: WHERE <area> = … AND resolved_at
+            # BETWEEN …; only resolved issues have the date, so the index holds only them.
+            models.Index(
+                fields=["district", "resolved_at"],
+                name="issue_district_resolved",
+                include=["category", "subdistrict", "due_at", "created_at", "amount_recovered"],
+                condition=Q(resolved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["subdistrict", "resolved_at"],
+                name="issue_subdistrict_resolved",
+                include=["category", "community", "due_at", "created_at", "amount_recovered"],
+                condition=Q(resolved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["community", "resolved_at"],
+                name="issue_community_resolved",
+                include=["category", "grid", "due_at", "created_at", "amount_recovered"],
+                condition=Q(resolved_at__isnull=False),
+            ),
+            # Open issues by area for the dashboard and officials' lists: a few percent of the
+            # table, small enough to read whole whatever the area.
+            models.Index(
+                fields=["district", "subdistrict", "community", "grid"],
+                name="issue_open_area",
+                include=["category", "status", "due_at", "created_at"],
+                condition=Q(status__in=["collected", "listed", "in_progress"]),
+            ),
             # The courtyard page and the capture form's duplicate hint.
             models.Index(
                 fields=["courtyard", "category", "status"], name="issue_courtyard_category"
@@ -393,6 +435,8 @@ class Mediation(models.Model):
     class Meta:
         verbose_name = _("mediation")
         verbose_name_plural = _("mediations")
+        # Disputes mediated in a period: WHERE mediated_on BETWEEN …
+        indexes = [models.Index(fields=["mediated_on"], name="mediation_on")]
         ordering = ["mediated_on", "pk"]
 
     def __str__(self) -> str:
@@ -470,6 +514,13 @@ class FollowUp(models.Model):
             # The beat tasks: WHERE done_at IS NULL AND due_at <= now
             models.Index(
                 fields=["due_at"], name="follow_up_pending_due", condition=Q(done_at__isnull=True)
+            ),
+            # The dashboard's visits done in a period, read from the index alone.
+            models.Index(
+                fields=["done_at"],
+                name="follow_up_done",
+                include=["issue", "due_at", "satisfaction"],
+                condition=Q(done_at__isnull=False),
             ),
             # "My follow-ups, due first": WHERE assignee_id = … ORDER BY due_at
             models.Index(fields=["assignee", "due_at"], name="follow_up_assignee_due"),
@@ -580,10 +631,12 @@ class Notification(models.Model):
 class PhoneReveal(models.Model):
     """An audit row: a user who may only see masked numbers asked to see a resident's phone."""
 
-    issue = models.ForeignKey(Issue, models.CASCADE, related_name="phone_reveals",
-                              verbose_name=_("issue"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
-                             verbose_name=_("user"))
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="phone_reveals", verbose_name=_("issue")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user")
+    )
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

@@ -8,7 +8,7 @@ Celery task after commit, so a slow mail server never holds up a request.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from grids.models import StaffAssignment
 from issues.models import FollowUp, Issue, Notification
 
 if TYPE_CHECKING:
@@ -30,6 +31,25 @@ def staff_of(community_id: int) -> list[User]:
         .objects.filter(is_active=True, staff_assignments__community_id=community_id)
         .distinct()
     )
+
+
+def staff_ids_by_community(community_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active staff of many communities in one query, as user ids by community id."""
+    staff: dict[int, list[int]] = {}
+    for community_id, user_id in StaffAssignment.objects.filter(
+        community_id__in=set(community_ids), user__is_active=True
+    ).values_list("community_id", "user_id"):
+        staff.setdefault(community_id, []).append(user_id)
+    return staff
+
+
+class Message(NamedTuple):
+    """One notification to store, by ids: a batch of thousands is built without fetching a row."""
+
+    recipient_id: int
+    kind: str
+    issue_id: int | None = None
+    follow_up_id: int | None = None
 
 
 def notify(
@@ -46,13 +66,29 @@ def notify(
             for u in {u.pk: u for u in recipients}.values()
         ]
     )
-    ids = [row.pk for row in rows]
+    _deliver_on_commit([row.pk for row in rows])
+    return rows
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """Store many notifications in one insert and send them all out in one task.
+
+    For the beat jobs, which tell thousands of people in a run: a task per message would
+    flood the broker and take longer than the messages themselves.
+    """
+    rows = Notification.objects.bulk_create(
+        [Notification(**message._asdict()) for message in dict.fromkeys(messages)]
+    )
+    _deliver_on_commit([row.pk for row in rows])
+    return rows
+
+
+def _deliver_on_commit(ids: list[int]) -> None:
     if ids:
         from issues import tasks
 
         # Robust: the in-app rows are the record; a broker outage must not fail the change.
         transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids), robust=True)
-    return rows
 
 
 def send_email(notification: Notification) -> None:

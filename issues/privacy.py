@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 def sees_contact(user: User, issue: Issue) -> bool:
     """Whether the user sees the resident's full name and phone without asking."""
     scope = Scope.for_user(user)
-    return (scope.is_all or scope.is_staff_of(issue.community_id) or scope.walks(issue.grid_id)
-            or issue.assignee_id == user.pk)
+    return (
+        scope.is_all
+        or scope.is_staff_of(issue.community_id)
+        or scope.walks(issue.grid_id)
+        or issue.assignee_id == user.pk
+    )
 
 
 def mask_phone(phone: str) -> str:
@@ -50,5 +54,6 @@ class ResidentView:
 def resident_view(user: User, issue: Issue, *, revealed: bool = False) -> ResidentView:
     if revealed or sees_contact(user, issue):
         return ResidentView(issue.resident_name, issue.resident_phone, False)
-    return ResidentView(surname(issue.resident_name), mask_phone(issue.resident_phone),
-                        bool(issue.resident_phone))
+    return ResidentView(
+        surname(issue.resident_name), mask_phone(issue.resident_phone), bool(issue.resident_phone)
+    )

@@ -7,14 +7,14 @@ on commit. A refusal raises `TransitionRefused` with a message the user sees as 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -582,50 +582,92 @@ def record_follow_up(
     return visit
 
 
+# The beat jobs work a thousand visits at a time, each batch in its own transaction: a batch
+# is a handful of queries, and a run cut short by its time limit loses one batch at most,
+# which the next run sends.
+BEAT_BATCH = 1000
+
+
+def _batches(visits: QuerySet[FollowUp]) -> Iterator[QuerySet[FollowUp]]:
+    """`visits` a batch at a time, the longest waiting first, so a cut-short run told them."""
+    ids = list(visits.order_by("due_at", "pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BEAT_BATCH):
+        yield visits.filter(pk__in=ids[start : start + BEAT_BATCH])
+
+
+def _claim(visits: QuerySet[FollowUp], **changes: Any) -> list[tuple[int, int, int]]:
+    """Write `changes` to those of `visits` no one else has claimed; (id, issue, assignee) of each.
+
+    One UPDATE claims the batch, so two beat workers never both send a reminder. Its subquery
+    locks the rows in id order: a second worker waits for the first instead of deadlocking
+    with it, and PostgreSQL then checks the conditions of `visits` again on the row as the
+    first left it, so a visit it claimed drops out, and one it gave up (a time-out) is claimed
+    here. SQLite runs the statement alone. `QuerySet.update()` returns only a count, hence
+    RETURNING (SQLite 3.35+).
+    """
+    connection = connections[visits.db]
+    locked = visits.order_by("pk").select_for_update(no_key=True).values("pk")
+    subquery, params = locked.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    sets, values = [], []
+    for name, value in changes.items():
+        field = FollowUp._meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        values.append(field.get_db_prep_save(value, connection))
+    returning = ", ".join(
+        quote(FollowUp._meta.get_field(name).column) for name in ("id", "issue", "assignee")
+    )
+    # Built only from the model's names and the compiled queryset; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(FollowUp._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
+        f"WHERE {quote(FollowUp._meta.pk.column)} IN ({subquery}) RETURNING {returning}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def remind_due_follow_ups(now: datetime) -> int:
     """Tell each due visit's assignee, once per visit per day."""
     today = timezone.localdate(now)
+    due = FollowUp.objects.due(now).exclude(reminded_on=today)
     sent = 0
-    for visit in (
-        FollowUp.objects.due(now)
-        .exclude(reminded_on=today)
-        .select_related("issue", "assignee")
-        .iterator(chunk_size=500)
-    ):
-        # Claim the row first, so a second beat worker never sends the same reminder.
-        claimed = (
-            FollowUp.objects.filter(pk=visit.pk, done_at__isnull=True)
-            .exclude(reminded_on=today)
-            .update(reminded_on=today)
-        )
-        if claimed:
-            notifications.notify(
-                [visit.assignee],
-                Notification.Kind.FOLLOW_UP_DUE,
-                issue=visit.issue,
-                follow_up=visit,
+    for batch in _batches(due):
+        with transaction.atomic():
+            claimed = _claim(batch, reminded_on=today)
+            notifications.notify_many(
+                notifications.Message(
+                    assignee_id, Notification.Kind.FOLLOW_UP_DUE, issue_id, visit_id
+                )
+                for visit_id, issue_id, assignee_id in claimed
             )
-            sent += 1
+        sent += len(claimed)
     return sent
 
 
 def escalate_overdue_follow_ups(now: datetime) -> int:
     """Tell the community's staff of each visit overdue past the grace period, once."""
+    overdue = FollowUp.objects.overdue(now, settings.FOLLOW_UP_GRACE).filter(
+        escalated_at__isnull=True
+    )
     sent = 0
-    for visit in (
-        FollowUp.objects.overdue(now, settings.FOLLOW_UP_GRACE)
-        .filter(escalated_at__isnull=True)
-        .select_related("issue")
-        .iterator(chunk_size=500)
-    ):
-        if FollowUp.objects.filter(pk=visit.pk, escalated_at__isnull=True).update(escalated_at=now):
-            notifications.notify(
-                notifications.staff_of(visit.issue.community_id),
-                Notification.Kind.FOLLOW_UP_OVERDUE,
-                issue=visit.issue,
-                follow_up=visit,
+    for batch in _batches(overdue):
+        with transaction.atomic():
+            claimed = _claim(batch, escalated_at=now)
+            community_of = dict(
+                Issue.objects.filter(pk__in={issue_id for _, issue_id, _ in claimed}).values_list(
+                    "pk", "community_id"
+                )
             )
-            sent += 1
+            staff = notifications.staff_ids_by_community(community_of.values())
+            notifications.notify_many(
+                notifications.Message(
+                    user_id, Notification.Kind.FOLLOW_UP_OVERDUE, issue_id, visit_id
+                )
+                for visit_id, issue_id, _ in claimed
+                for user_id in staff.get(community_of[issue_id], [])
+            )
+        sent += len(claimed)
     return sent
 
 

@@ -35,6 +35,7 @@ from issues.filters import (
     EARLIEST,
     LATEST,
     OPEN,
+    SEARCH_COUNT_CAP,
     STATUS_TABS,
     IssueFilter,
     statuses_for,
@@ -80,7 +81,9 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
         "page": page,
         "counts": counts,
         "total": total,
-        "tabs": [(value, label, counts[value]) for value, label in STATUS_TABS],
+        "tabs": [(value, label, counts[value], value in f.capped) for value, label in STATUS_TABS],
+        "search_cap": SEARCH_COUNT_CAP,
+        "total_capped": any(s in f.capped for s in chosen) or (ALL in chosen and f.capped),
         "chosen": chosen,
         "role": scope.role,
         "now": timezone.now(),
@@ -659,11 +662,11 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
         patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
         area_param = f"{level}={area.pk}"
     child = _child_level(level, user)
-    wage = Category.objects.filter(code="wage_arrears").values_list("pk", flat=True).first()
+    categories = {c.pk: c for c in Category.objects.all()}
+    wage = next((pk for pk, c in categories.items() if c.code == "wage_arrears"), None)
     d = dashboard.build(
         qs, period=period, child=f"{child}_id" if child else None, wage_id=wage, patrols=patrols
     )
-    categories = {c.pk: c for c in Category.objects.all()}
     children = (
         {
             a.pk: a

@@ -58,10 +58,12 @@ def test_it_logs_a_concern_with_a_photo(phone, live_server, grid_worker, courtya
     assert issue.events.get().action == IssueEvent.Action.CREATE
 
 
-def test_it_offers_the_open_issue_instead_of_a_duplicate(phone, live_server, grid_worker,
-                                                          courtyard):
-    existing = IssueFactory(courtyard=courtyard, category=category("parking"),
-                            title="楼道内电动车充电")
+def test_it_offers_the_open_issue_instead_of_a_duplicate(
+    phone, live_server, grid_worker, courtyard
+):
+    existing = IssueFactory(
+        courtyard=courtyard, category=category("parking"), title="楼道内电动车充电"
+    )
     login(phone, live_server, "gridworker")
     phone.goto(f"{live_server.url}/issues/new/")
     phone.select_option("#id_courtyard", str(courtyard.pk))
@@ -80,8 +82,9 @@ def test_it_offers_the_open_issue_instead_of_a_duplicate(phone, live_server, gri
     assert "二单元楼道晚上有三辆电动车在充电" in comment.note
 
 
-def test_it_tells_the_staff_of_an_urgent_issue(phone, browser, live_server, grid_worker, staff,
-                                                courtyard):
+def test_it_tells_the_staff_of_an_urgent_issue(
+    phone, browser, live_server, grid_worker, staff, courtyard
+):
     login(phone, live_server, "gridworker")
     phone.goto(f"{live_server.url}/issues/new/")
     phone.select_option("#id_courtyard", str(courtyard.pk))
@@ -128,8 +131,11 @@ def test_it_records_a_patrol_with_a_hazard(phone, live_server, grid_worker, grid
 
 
 def test_it_records_a_follow_up_visit(phone, live_server, grid_worker, courtyard):
-    visit = FollowUpFactory(issue__courtyard=courtyard, assignee=grid_worker,
-                            due_at=timezone.now() - timezone.timedelta(days=1))
+    visit = FollowUpFactory(
+        issue__courtyard=courtyard,
+        assignee=grid_worker,
+        due_at=timezone.now() - timezone.timedelta(days=1),
+    )
     login(phone, live_server, "gridworker")
     phone.goto(f"{live_server.url}/followups/")
     card = phone.get_by_test_id(f"visit-{visit.pk}")
@@ -141,14 +147,17 @@ def test_it_records_a_follow_up_visit(phone, live_server, grid_worker, courtyard
     phone.wait_for_load_state("networkidle")
 
     visit.refresh_from_db()
-    assert (visit.method, visit.satisfaction) == (FollowUp.Method.PHONE,
-                                                  FollowUp.Satisfaction.SATISFIED)
+    assert (visit.method, visit.satisfaction) == (
+        FollowUp.Method.PHONE,
+        FollowUp.Satisfaction.SATISFIED,
+    )
     visit.issue.refresh_from_db()
     assert visit.issue.status == Issue.Status.REVISITED
 
 
-def test_it_keeps_what_was_typed_when_the_input_is_bad(phone, live_server, grid_worker,
-                                                      courtyard, tmp_path):
+def test_it_keeps_what_was_typed_when_the_input_is_bad(
+    phone, live_server, grid_worker, courtyard, tmp_path
+):
     not_a_photo = tmp_path / "photo.jpg"
     not_a_photo.write_bytes(b"%PDF-1.4 this is not an image")
     login(phone, live_server, "gridworker")

@@ -23,18 +23,27 @@ def shot(page, name: str) -> None:
 def triage(staff, assignee, grid, other_grid, courtyard, other_courtyard):
     """A community's mixed list: what a staff member meets on a Monday morning."""
     made = {
-        "road_urgent": IssueFactory(courtyard=courtyard, category=category("road"),
-                                    urgency="urgent", title="主路井盖缺失"),
-        "road_other_grid": IssueFactory(courtyard=other_courtyard, category=category("road"),
-                                        title="西巷路面坑洼"),
-        "parking": IssueFactory(courtyard=courtyard, category=category("parking"),
-                                title="电动车堵塞消防通道"),
-        "road_listed": IssueFactory(courtyard=courtyard, category=category("road"),
-                                    status="listed", assignee=assignee, title="台阶破损"),
+        "road_urgent": IssueFactory(
+            courtyard=courtyard, category=category("road"), urgency="urgent", title="主路井盖缺失"
+        ),
+        "road_other_grid": IssueFactory(
+            courtyard=other_courtyard, category=category("road"), title="西巷路面坑洼"
+        ),
+        "parking": IssueFactory(
+            courtyard=courtyard, category=category("parking"), title="电动车堵塞消防通道"
+        ),
+        "road_listed": IssueFactory(
+            courtyard=courtyard,
+            category=category("road"),
+            status="listed",
+            assignee=assignee,
+            title="台阶破损",
+        ),
     }
     for n in range(3):
-        made[f"new{n}"] = IssueFactory(courtyard=other_courtyard, category=category("sanitation"),
-                                       title=f"垃圾桶满溢 {n}")
+        made[f"new{n}"] = IssueFactory(
+            courtyard=other_courtyard, category=category("sanitation"), title=f"垃圾桶满溢 {n}"
+        )
     return made
 
 
@@ -47,8 +56,11 @@ def test_it_filters_by_two_criteria(page, live_server, staff, triage, grid):
     page.wait_for_url(re.compile(rf"grid={grid.pk}"))
 
     rows = page.locator("table.issues tbody tr").all_inner_texts()
-    titles = sorted(t for t in ("主路井盖缺失", "台阶破损", "西巷路面坑洼", "电动车堵塞消防通道")
-                    if any(t in r for r in rows))
+    titles = sorted(
+        t
+        for t in ("主路井盖缺失", "台阶破损", "西巷路面坑洼", "电动车堵塞消防通道")
+        if any(t in r for r in rows)
+    )
     assert titles == ["主路井盖缺失", "台阶破损"]
     # The URL shares the exact view, without the empty filters.
     assert f"grid={grid.pk}" in page.url
@@ -61,7 +73,7 @@ def test_it_bulk_assigns_three_issues(page, live_server, staff, assignee, triage
     login(page, live_server, "staff")
     page.goto(f"{live_server.url}/issues/?category={category('sanitation').pk}")
     for n in range(3):
-        page.check(f"input[name=issue][value=\"{triage[f'new{n}'].reference}\"]")
+        page.check(f'input[name=issue][value="{triage[f"new{n}"].reference}"]')
     page.select_option("#bulk-action", "list")
     page.select_option("#bulk-assignee", str(assignee.pk))
     page.click(".bulkbar button[type=submit]")
@@ -74,8 +86,9 @@ def test_it_bulk_assigns_three_issues(page, live_server, staff, assignee, triage
         assert issue.events.filter(action=IssueEvent.Action.LIST).count() == 1
 
 
-def test_it_lists_starts_and_resolves_an_issue_from_its_page(page, live_server, staff,
-                                                             assignee, triage):
+def test_it_lists_starts_and_resolves_an_issue_from_its_page(
+    page, live_server, staff, assignee, triage
+):
     issue = triage["parking"]
     login(page, live_server, "staff")
     page.goto(f"{live_server.url}/issues/{issue.reference}/")
@@ -91,8 +104,7 @@ def test_it_lists_starts_and_resolves_an_issue_from_its_page(page, live_server, 
     issue.refresh_from_db()
     assert issue.status == Issue.Status.RESOLVED
     assert issue.resolution == "已清理通道并设置禁停标识。"
-    assert list(issue.events.values_list("action", flat=True)) == [
-        "list", "start", "resolve"]
+    assert list(issue.events.values_list("action", flat=True)) == ["list", "start", "resolve"]
     assert "已清理通道并设置禁停标识。" in page.get_by_test_id("timeline").inner_text()
 
 
@@ -125,14 +137,26 @@ def test_it_exports_the_filtered_list(page, live_server, staff, triage):
     assert titles == ["主路井盖缺失", "台阶破损", "西巷路面坑洼"]
 
 
-def test_the_official_drills_down_and_lands_on_a_matching_list(page, live_server, official,
-                                                                community, courtyard, staff):
+def test_the_official_drills_down_and_lands_on_a_matching_list(
+    page, live_server, official, community, courtyard, staff
+):
     now = timezone.now()
-    dispute = IssueFactory(courtyard=courtyard, category=category("dispute"), status="resolved",
-                           resolved_at=now, due_at=now + timezone.timedelta(days=1))
+    dispute = IssueFactory(
+        courtyard=courtyard,
+        category=category("dispute"),
+        status="resolved",
+        resolved_at=now,
+        due_at=now + timezone.timedelta(days=1),
+    )
     MediationFactory(issue=dispute, mediator=staff)
-    FollowUpFactory(issue=dispute, assignee=staff, due_at=now, done_at=now,
-                    satisfaction="satisfied", method="phone")
+    FollowUpFactory(
+        issue=dispute,
+        assignee=staff,
+        due_at=now,
+        done_at=now,
+        satisfaction="satisfied",
+        method="phone",
+    )
     for n in range(4):
         IssueFactory(courtyard=courtyard, title=f"路灯不亮 {n}")
     IssueFactory(courtyard=courtyard, status="in_progress", due_at=now - timezone.timedelta(1))
@@ -150,9 +174,13 @@ def test_the_official_drills_down_and_lands_on_a_matching_list(page, live_server
     count = page.get_by_test_id("result-count").inner_text()
     assert re.sub(r"\D", "", count) == str(collected)
 
-    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844},
-                                             is_mobile=True, has_touch=True, locale="zh-CN",
-                                             device_scale_factor=2)
+    phone = page.context.browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        device_scale_factor=2,
+    )
     small = phone.new_page()
     login(small, live_server, "official")
     shot(small, "dashboard-phone.png")

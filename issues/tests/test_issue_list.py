@@ -378,7 +378,7 @@ def test_it_counts_each_tab_under_the_other_filters(client, staff, make):
     make(status=S.RESOLVED, urgency=Urgency.URGENT)
     client.force_login(staff)
 
-    tabs = {v: n for v, _label, n in client.get(URL).context["tabs"]}
+    tabs = {v: n for v, _label, n, _capped in client.get(URL).context["tabs"]}
     assert tabs == {
         "open": 7,
         "collected": 3,
@@ -390,7 +390,7 @@ def test_it_counts_each_tab_under_the_other_filters(client, staff, make):
     }
 
     r = client.get(URL, {"urgency": "normal", "status": "resolved"})
-    tabs = {v: n for v, _label, n in r.context["tabs"]}
+    tabs = {v: n for v, _label, n, _capped in r.context["tabs"]}
     assert tabs == {
         "open": 6,
         "collected": 3,
@@ -831,3 +831,22 @@ def test_it_shows_an_administrator_every_area(client, admin_user, make, communit
     html = r.content.decode()
     assert f'<option value="{other_community.pk}">色麦村</option>' in html
     assert f'<option value="{community.subdistrict_id}">八廓街道</option>' in html
+
+
+def test_it_caps_the_tab_counts_of_a_search(client, staff, make, monkeypatch):
+    import issues.filters
+
+    monkeypatch.setattr(issues.filters, "SEARCH_COUNT_CAP", 2)
+    for _ in range(4):
+        make(title="路面塌陷", status=S.REVISITED)
+    make(title="路面塌陷", status=S.COLLECTED)
+    client.force_login(staff)
+
+    r = client.get(URL, {"q": "路面", "status": "all"})
+
+    tabs = {v: (n, capped) for v, _label, n, capped in r.context["tabs"]}
+    # Each tab counts at most cap + 1 rows; a tab past the cap says so instead of a number.
+    assert tabs["revisited"] == (3, True)
+    assert tabs["collected"] == (1, False)
+    assert r.context["total_capped"]
+    assert len(refs(r)) == 4 or len(refs(r)) == 5

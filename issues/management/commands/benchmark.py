@@ -298,8 +298,11 @@ class Command(BaseCommand):
 
     def pages(self, h: dict[str, Any]) -> None:
         self.stdout.write("Issue page and capture")
-        staff = self.client(h["staff"])
-        self.measure("issue page, 50 events", self.get(staff, f"/issues/{h['reference']}/"))
+        issue = Issue.objects.get(reference=h["reference"])
+        reader = self._user(None, staff_assignments__community_id=issue.community_id)
+        self.measure(
+            "issue page, 50 events", self.get(self.client(reader), f"/issues/{h['reference']}/")
+        )
         worker = self.client(h["grid_worker"])
         courtyard = Courtyard.objects.filter(grid_id=h["grid_id"]).first()
         category = Category.objects.get(code="road")
