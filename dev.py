@@ -97,6 +97,11 @@ def run() -> int:
 """,
         flush=True,
     )
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # A service manager's SIGTERM stops the three processes as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop)
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)
