@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from grids.models import StaffAssignment
 from issues.models import FollowUp, Issue, Notification
@@ -76,8 +76,9 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
     For the beat jobs, which tell thousands of people in a run: a task per message would
     flood the broker and take longer than the messages themselves.
     """
+    now = timezone.now()
     rows = Notification.objects.bulk_create(
-        [Notification(**message._asdict()) for message in dict.fromkeys(messages)]
+        [Notification(**message._asdict(), created_at=now) for message in dict.fromkeys(messages)]
     )
     _deliver_on_commit([row.pk for row in rows])
     return rows

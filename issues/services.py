@@ -588,26 +588,31 @@ def record_follow_up(
 BEAT_BATCH = 1000
 
 
-def _batches(visits: QuerySet[FollowUp]) -> Iterator[QuerySet[FollowUp]]:
-    """`visits` a batch at a time, the longest waiting first, so a cut-short run told them."""
+def _batches(visits: QuerySet[FollowUp]) -> Iterator[list[int]]:
+    """The ids of `visits` a batch at a time, the longest waiting first, for a run cut short."""
     ids = list(visits.order_by("due_at", "pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BEAT_BATCH):
-        yield visits.filter(pk__in=ids[start : start + BEAT_BATCH])
+        yield ids[start : start + BEAT_BATCH]
 
 
-def _claim(visits: QuerySet[FollowUp], **changes: Any) -> list[tuple[int, int, int]]:
-    """Write `changes` to those of `visits` no one else has claimed; (id, issue, assignee) of each.
+def _claim(
+    visits: QuerySet[FollowUp], ids: list[int], **changes: Any
+) -> list[tuple[int, int, int]]:
+    """Write `changes` to those of `ids` still in `visits`; (id, issue, assignee) of each.
 
-    One UPDATE claims the batch, so two beat workers never both send a reminder. Its subquery
-    locks the rows in id order: a second worker waits for the first instead of deadlocking
-    with it, and PostgreSQL then checks the conditions of `visits` again on the row as the
-    first left it, so a visit it claimed drops out, and one it gave up (a time-out) is claimed
-    here. SQLite runs the statement alone. `QuerySet.update()` returns only a count, hence
-    RETURNING (SQLite 3.35+).
+    One compare-and-set UPDATE claims the batch, so two beat workers never both send a
+    reminder: PostgreSQL checks its conditions again on a row that another worker changed
+    while this one waited, and SQLite runs the statement alone. Its subquery takes the row
+    locks in id order, so the second of two workers waits for the first rather than
+    deadlocking with it, and then claims whatever the first gave up (a time-out).
+    `QuerySet.update()` returns only a count, hence RETURNING (SQLite 3.35+).
     """
     connection = connections[visits.db]
-    locked = visits.order_by("pk").select_for_update(no_key=True).values("pk")
-    subquery, params = locked.query.get_compiler(connection=connection).as_sql()
+    batch = visits.filter(pk__in=ids)
+    compiler = batch.query.get_compiler(connection=connection)
+    where, where_params = compiler.compile(batch.query.where)
+    locked = batch.order_by("pk").select_for_update(no_key=True).values("pk")
+    subquery, subquery_params = locked.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
     sets, values = [], []
     for name, value in changes.items():
@@ -617,13 +622,14 @@ def _claim(visits: QuerySet[FollowUp], **changes: Any) -> list[tuple[int, int, i
     returning = ", ".join(
         quote(FollowUp._meta.get_field(name).column) for name in ("id", "issue", "assignee")
     )
-    # Built only from the model's names and the compiled queryset; every value is a parameter.
+    # Built only from the model's names and compiled querysets; every value is a parameter.
     sql = (
         f"UPDATE {quote(FollowUp._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
-        f"WHERE {quote(FollowUp._meta.pk.column)} IN ({subquery}) RETURNING {returning}"
+        f"WHERE {where} AND {quote(FollowUp._meta.pk.column)} IN ({subquery}) "
+        f"RETURNING {returning}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params])
+        cursor.execute(sql, [*values, *where_params, *subquery_params])
         return [tuple(row) for row in cursor.fetchall()]
 
 
@@ -632,9 +638,9 @@ def remind_due_follow_ups(now: datetime) -> int:
     today = timezone.localdate(now)
     due = FollowUp.objects.due(now).exclude(reminded_on=today)
     sent = 0
-    for batch in _batches(due):
+    for ids in _batches(due):
         with transaction.atomic():
-            claimed = _claim(batch, reminded_on=today)
+            claimed = _claim(due, ids, reminded_on=today)
             notifications.notify_many(
                 notifications.Message(
                     assignee_id, Notification.Kind.FOLLOW_UP_DUE, issue_id, visit_id
@@ -651,9 +657,9 @@ def escalate_overdue_follow_ups(now: datetime) -> int:
         escalated_at__isnull=True
     )
     sent = 0
-    for batch in _batches(overdue):
+    for ids in _batches(overdue):
         with transaction.atomic():
-            claimed = _claim(batch, escalated_at=now)
+            claimed = _claim(overdue, ids, escalated_at=now)
             community_of = dict(
                 Issue.objects.filter(pk__in={issue_id for _, issue_id, _ in claimed}).values_list(
                     "pk", "community_id"
