@@ -182,7 +182,7 @@ def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[object]:
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
     else:
-        for key in ("data_folder_in", "processed_folder"):
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
             folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]
             shutil.rmtree(folder, ignore_errors=True)
             os.makedirs(folder, exist_ok=True)
