@@ -275,10 +275,14 @@ class Command(BaseCommand):
         raw = connection.connection
 
         def run_raw() -> None:
-            with raw.cursor() as cursor:
+            # The driver's own cursor (psycopg2 or sqlite3), with no Django layer between.
+            cursor = raw.cursor()
+            try:
                 for sql in sqls:
                     cursor.execute(sql)
                     cursor.fetchall()
+            finally:
+                cursor.close()
 
         def timed(fn: Callable[[], None]) -> float:
             fn()
