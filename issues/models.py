@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -81,6 +81,26 @@ class Category(models.Model):
         return timedelta(hours=self.time_limit_hours)
 
 
+class BigramMatch(models.Expression):
+    """`search_vector @@ to_tsquery('simple', …)` on the query's own issue table.
+
+    The vector is a generated column the model does not declare (SQLite has no tsvector), so
+    the expression names it through the table alias of the query it is compiled in: as a
+    subquery (a page's ids, a capped count) that alias is not "issues_issue".
+    """
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[str]]:
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{alias}.search_vector @@ to_tsquery('simple', %s)", [self.query]
+
+
 class IssueQuerySet(models.QuerySet["Issue"]):
     def visible_to(self, user: User) -> Self:
         """Issues inside the user's area; none for a user without a role."""
@@ -126,10 +146,7 @@ class IssueQuerySet(models.QuerySet["Issue"]):
             and all(len(g) == 2 for g in grams)
         ):
             query = " <-> ".join(f"'{g}'" for g in grams)
-            return self.extra(
-                where=["issues_issue.search_vector @@ to_tsquery('simple', %s)"],
-                params=[query],
-            ).filter(text)
+            return self.filter(BigramMatch(query)).filter(text)
         return self.filter(text)
 
 
