@@ -1,6 +1,7 @@
 """The grid worker's screens in real Chromium on a 390×844 phone."""
 
 import io
+import os
 import re
 
 import pytest
@@ -176,3 +177,62 @@ def test_it_keeps_what_was_typed_when_the_input_is_bad(
     assert len(errors) >= 4  # category, title, phone, photo
     shot(phone, "capture-errors-phone.png")
     assert Issue.objects.count() == 0
+
+
+def test_it_refuses_an_oversized_photo_and_edited_choices(
+    browser, live_server, grid_worker, courtyard, other_courtyard, settings, tmp_path
+):
+    settings.MAX_PHOTO_BYTES = 50_000
+    big = tmp_path / "big.png"
+    Image.frombytes("RGB", (300, 300), os.urandom(270_000)).save(big, "PNG")  # noise: ~270 KB
+    # A phone whose page was edited by hand: CSP is bypassed only so the test can edit the DOM.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        bypass_csp=True,
+    )
+    phone = context.new_page()
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("road").pk))
+    phone.fill("#id_title", "照片太大")
+    phone.set_input_files("#id_photos", str(big))
+    phone.click("button[type=submit].big")
+    photo_error = phone.locator(".field.has-error .errorlist").first.inner_text()
+    assert "big.png" in photo_error
+    assert "MB" in photo_error
+    assert phone.input_value("#id_title") == "照片太大"
+
+    # A courtyard of another grid and a category that does not exist, sent by editing the form.
+    phone.evaluate(
+        "([c, k]) => { document.querySelector('#id_courtyard').options[1].value = c;"
+        " document.querySelector('#id_category').options[1].value = k; }",
+        [str(other_courtyard.pk), "999999"],
+    )
+    phone.select_option("#id_courtyard", index=1)
+    phone.select_option("#id_category", index=1)
+    phone.click("button[type=submit].big")
+    errors = " ".join(phone.locator(".errorlist").all_inner_texts())
+    assert errors.count("选择") >= 2 or errors.count("有效") >= 2
+    shot(phone, "capture-refused-phone.png")
+    assert Issue.objects.count() == 0
+    context.close()
+
+
+def test_it_shows_the_courtyards_and_patrols_of_the_grid(
+    phone, live_server, grid_worker, courtyard
+):
+    IssueFactory(courtyard=courtyard, title="楼道灯不亮")
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/courtyards/")
+    shot(phone, "courtyards-phone.png")
+    phone.click(f"text={courtyard.name}")
+    phone.wait_for_load_state("networkidle")
+    assert "楼道灯不亮" in phone.content()
+    assert courtyard.leader_name in phone.content()
+    shot(phone, "courtyard-phone.png")
+    phone.goto(f"{live_server.url}/patrols/")
+    shot(phone, "patrols-phone.png")
