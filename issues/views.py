@@ -148,6 +148,9 @@ def my_issues(request: AuthedRequest) -> HttpResponse:
 def issue_new(request: AuthedRequest) -> HttpResponse:
     """Log a concern; a resent form (same token) lands on the issue it already created."""
     user = request.user
+    scope = Scope.for_user(user)
+    if not (scope.is_all or scope.grid_ids or scope.community_ids):
+        raise PermissionDenied(_("Your role can read issues but not log them."))
     form = CaptureForm(
         request.POST or None,
         request.FILES or None,

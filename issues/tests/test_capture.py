@@ -108,14 +108,11 @@ def test_it_lists_only_the_workers_courtyards_recently_used_first(
     assert html.index("最后大院") < html.index("格东大院")
 
 
-def test_it_answers_an_official_without_courtyards(client, official, courtyard):
+def test_it_refuses_the_form_to_an_official(client, official, courtyard):
     client.force_login(official)
 
-    r = client.get(URL)
-
-    assert r.status_code == 200
-    r = client.post(URL, form_data(courtyard))
-    assert r.status_code == 400
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, form_data(courtyard)).status_code == 403
     assert not Issue.objects.exists()
 
 
