@@ -13,6 +13,17 @@ RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+# The beat jobs run again at their next interval anyway; a few quick retries ride out a
+# database restart between them. Each commits batch by batch, so a retry resumes the rest.
+BEAT = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 10,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 3,
+    "soft_time_limit": 240,
+    "time_limit": 300,
+}
 
 
 @shared_task(**RETRY)
@@ -31,21 +42,21 @@ def deliver_notifications(notification_ids: list[int]) -> int:
     return notifications.deliver(notification_ids)
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(**BEAT)
 def remind_due_follow_ups() -> int:
     from issues import services
 
     return services.remind_due_follow_ups(timezone.now())
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(**BEAT)
 def escalate_overdue_follow_ups() -> int:
     from issues import services
 
     return services.escalate_overdue_follow_ups(timezone.now())
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(**BEAT)
 def sweep_unscheduled_follow_ups() -> int:
     from issues import services
 
