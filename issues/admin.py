@@ -13,6 +13,7 @@ from issues.models import (
     IssueEvent,
     Mediation,
     Notification,
+    PhoneReveal,
 )
 
 
@@ -181,3 +182,24 @@ class NotificationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["recipient", "issue", "follow_up"]
     paginator = CappedPaginator
     show_full_result_count = False
+
+
+@admin.register(PhoneReveal)
+class PhoneRevealAdmin(admin.ModelAdmin):
+    """Who saw which resident's phone number, and when: read only."""
+
+    list_display = ["created_at", "user", "issue"]
+    list_select_related = ["user", "issue"]
+    search_fields = ["user__username", "=issue__reference"]
+    date_hierarchy = "created_at"
+    paginator = CappedPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
