@@ -197,7 +197,12 @@ def celery_worker(django_db_setup: None, django_db_blocker) -> Iterator[object]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests skip on a machine without Chromium; in CI a missing browser fails them."""
+    """Real-worker tests run last; browser tests skip where there is no Chromium (never in CI).
+
+    The worker is session-scoped: once started it runs every task any later test sends, and a
+    task still writing while a transactional test's teardown truncates the tables deadlocks.
+    """
+    items.sort(key=lambda item: "celery_worker" in item.keywords)
     if CHROMIUM or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")

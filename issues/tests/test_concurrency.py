@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, connections
 
-from issues import services
+from issues import services, tasks
 from issues.models import Issue, IssueEvent
 from issues.services import TransitionRefused
 from issues.tests.factories import IssueFactory
@@ -22,6 +22,20 @@ pytestmark = [
         connection.vendor != "postgresql", reason="needs two real concurrent transactions"
     ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_worker_after_commit(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    """Keep the winners' on-commit tasks off the broker.
+
+    These tests are about two transactions on one row. A session worker that picked up the
+    winner's follow-up task would be writing while the test's teardown truncates the tables,
+    and PostgreSQL answers that with a deadlock.
+    """
+    sent: list[tuple[str, tuple]] = []
+    for task in (tasks.schedule_follow_ups, tasks.deliver_notifications):
+        monkeypatch.setattr(task, "delay", lambda *a, name=task.name: sent.append((name, a)))
+    return sent
 
 
 def race(issue: Issue, *actions: Callable[[Issue, str], object]) -> list[object]:
