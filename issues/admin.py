@@ -120,14 +120,9 @@ class IssueAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(IssueEvent)
-class IssueEventAdmin(admin.ModelAdmin):
-    """The audit trail: readable, never changed."""
+class AuditAdmin(admin.ModelAdmin):
+    """An audit trail: readable by administrators, never added to, changed or deleted here."""
 
-    list_display = ["created_at", "issue", "actor", "action", "from_status", "to_status"]
-    list_filter = ["action"]
-    list_select_related = ["issue", "actor"]
-    search_fields = ["=issue__reference"]
     paginator = CappedPaginator
     show_full_result_count = False
 
@@ -139,6 +134,16 @@ class IssueEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(IssueEvent)
+class IssueEventAdmin(AuditAdmin):
+    """Every change of every issue."""
+
+    list_display = ["created_at", "issue", "actor", "action", "from_status", "to_status"]
+    list_filter = ["action"]
+    list_select_related = ["issue", "actor"]
+    search_fields = ["=issue__reference"]
 
 
 @admin.register(Mediation)
@@ -185,21 +190,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhoneReveal)
-class PhoneRevealAdmin(admin.ModelAdmin):
+class PhoneRevealAdmin(AuditAdmin):
     """Who saw which resident's phone number, and when: read only."""
 
     list_display = ["created_at", "user", "issue"]
     list_select_related = ["user", "issue"]
     search_fields = ["user__username", "=issue__reference"]
     date_hierarchy = "created_at"
-    paginator = CappedPaginator
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
