@@ -1,0 +1,34 @@
+"""Account protection that needs a little code: the client's address, the lockout page."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address login throttling counts against.
+
+    Only the hops the deployment trusts are read from X-Forwarded-For, counted from the end
+    (the part the client cannot forge); with no trusted proxy it is the socket's address.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < hops:
+        return remote
+    return forwarded[-hops]
+
+
+def locked_out(request: HttpRequest, response, credentials=None) -> HttpResponse:
+    """The page a paused login gets: 429, in the user's language, with the wait in minutes."""
+    from axes.helpers import get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "cooloff_minutes": max(1, int(cool_off.total_seconds() // 60)) if cool_off else None,
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
