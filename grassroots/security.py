@@ -1,8 +1,10 @@
 """Account protection that needs a little code: the client's address, the lockout page."""
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -32,3 +34,21 @@ def locked_out(request: HttpRequest, response, credentials=None) -> HttpResponse
         "cooloff_minutes": max(1, int(cool_off.total_seconds() // 60)) if cool_off else None,
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's rule, with its message in the project's catalogue (Django's own lacks Chinese)."""
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "This password is too short: it needs at least %(min_length)d character.",
+            "This password is too short: it needs at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "At least %(min_length)d character.",
+            "At least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}

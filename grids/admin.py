@@ -1,4 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from grids.models import (
     Community,
@@ -89,3 +95,67 @@ class PatrolAdmin(admin.ModelAdmin):
     autocomplete_fields = ["grid", "grid_worker"]
     date_hierarchy = "started_at"
     show_full_result_count = False
+
+
+class UserAdmin(DjangoUserAdmin):
+    """Accounts, with deactivation in one step for a lost phone or a worker who has left."""
+
+    actions = ["deactivate", "reactivate"]
+    list_filter = ("is_active", "is_staff", "is_superuser")
+
+    @admin.action(description=_("Deactivate the selected accounts (logged out at once)"))
+    def deactivate(self, request, queryset):
+        users = list(queryset.exclude(pk=request.user.pk).filter(is_active=True))
+        for user in users:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            self.log_change(request, user, [{"changed": {"fields": ["is_active"]}}])
+        # An inactive user is anonymous on the very next request (ModelBackend.get_user);
+        # clearing their sessions also empties the table of what can no longer be used.
+        end_sessions({user.pk for user in users})
+        skipped = queryset.filter(pk=request.user.pk).exists()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d account deactivated.", "%(count)d accounts deactivated.", len(users)
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(request, _("Your own account was left active."), messages.WARNING)
+
+    @admin.action(description=_("Reactivate the selected accounts"))
+    def reactivate(self, request, queryset):
+        users = list(queryset.filter(is_active=False))
+        for user in users:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+            self.log_change(request, user, [{"changed": {"fields": ["is_active"]}}])
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d account reactivated.", "%(count)d accounts reactivated.", len(users)
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+
+def end_sessions(user_ids: set[int]) -> int:
+    """Delete the stored sessions of these users; returns how many were deleted."""
+    if not user_ids:
+        return 0
+    wanted = {str(pk) for pk in user_ids}
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) in wanted
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)
