@@ -1,5 +1,7 @@
 """Account protection that needs a little code: the client's address, the lockout page."""
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.http import HttpRequest, HttpResponse
@@ -7,13 +9,13 @@ from django.shortcuts import render
 from django.utils.translation import ngettext
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The address login throttling counts against.
 
     Only the hops the deployment trusts are read from X-Forwarded-For, counted from the end
     (the part the client cannot forge); with no trusted proxy it is the socket's address.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR") or None
     hops = settings.TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote
@@ -21,7 +23,12 @@ def client_ip(request: HttpRequest) -> str:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < hops:
         return remote
-    return forwarded[-hops]
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        # Not an address (a misconfigured proxy, or a forged header): the socket's instead.
+        return remote
 
 
 def locked_out(request: HttpRequest, response, credentials=None) -> HttpResponse:

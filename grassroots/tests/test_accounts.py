@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from grassroots.security import client_ip
 from grassroots.tests.test_settings import manage, production
 
 PASSWORD = "grassroots-test"
@@ -223,3 +224,32 @@ def test_production_cookies_are_secure_and_http_only():
         "DENY",
         "same-origin",
     ]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("", "127.0.0.1"),
+        ("1.2.3.4", "1.2.3.4"),
+        ("6.6.6.6, 1.2.3.4", "1.2.3.4"),
+        ("not-an-address", "127.0.0.1"),
+        ("'; DROP TABLE", "127.0.0.1"),
+    ],
+)
+def test_the_counted_address_is_an_address(rf, settings, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.post("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_ip(request) == expected
+
+
+def test_a_forged_forwarded_header_cannot_break_the_login(client, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    r = client.post(
+        reverse("login"),
+        {"username": "staff", "password": "wrong"},
+        HTTP_X_FORWARDED_FOR="<script>",
+    )
+
+    assert r.status_code == 200
