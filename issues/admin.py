@@ -118,6 +118,8 @@ class IssueAdmin(admin.ModelAdmin):
         obj.set_area_from_courtyard()
         obj.search_text = obj.search_document()
         super().save_model(request, obj, form, change)
+        if change:
+            obj.move_children()
 
 
 class AuditAdmin(admin.ModelAdmin):

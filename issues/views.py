@@ -668,10 +668,12 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     user = request.user
     level, area = _dashboard_area(request)
     period_name, period, period_error = _dashboard_period(request)
+    area_q = Scope.for_user(user).issue_q()
     qs = Issue.objects.visible_to(user)
     patrols = Patrol.objects.visible_to(user)
     area_param = ""
     if area is not None:
+        area_q &= Q(**{f"{level}_id": area.pk})
         qs = qs.filter(**{f"{level}_id": area.pk})
         patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
         area_param = f"{level}={area.pk}"
@@ -679,7 +681,12 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     categories = {c.pk: c for c in Category.objects.all()}
     wage = next((pk for pk, c in categories.items() if c.code == "wage_arrears"), None)
     d = dashboard.build(
-        qs, period=period, child=f"{child}_id" if child else None, wage_id=wage, patrols=patrols
+        qs,
+        period=period,
+        child=f"{child}_id" if child else None,
+        wage_id=wage,
+        patrols=patrols,
+        area=area_q,
     )
     children = (
         {

@@ -82,11 +82,11 @@ ISSUE_COLUMNS = _columns(
 EVENT_COLUMNS = _columns("issue_id actor_id action from_status to_status note created_at")
 FOLLOW_UP_COLUMNS = _columns(
     "issue_id visit_no due_at assignee_id done_at done_by_id method satisfaction notes "
-    "reminded_on escalated_at created_at"
+    "reminded_on escalated_at created_at grid_id community_id subdistrict_id district_id"
 )
 MEDIATION_COLUMNS = _columns(
     "issue_id mediator_id mediated_on parties place method outcome agreement created_by_id "
-    "created_at"
+    "created_at grid_id community_id subdistrict_id district_id"
 )
 PATROL_COLUMNS = _columns("id grid_worker_id grid_id kind started_at ended_at notes")
 
@@ -580,11 +580,19 @@ class Generator:
             (issue_id, actor, action, frm, to, note, ts(t))
             for t, actor, action, frm, to, note in tl.events
         )
-        self._emit_visits(issue_id, tl, out)
-        self._emit_mediations(issue_id, tl, out)
+        area = (
+            a.grid_ids[g],
+            a.community_ids[c],
+            a.community_subdistrict_id[c],
+            a.community_district_id[c],
+        )
+        self._emit_visits(issue_id, tl, out, area)
+        self._emit_mediations(issue_id, tl, out, area)
         return reference
 
-    def _emit_visits(self, issue_id: int, tl: Timeline, out: Batch) -> None:
+    def _emit_visits(
+        self, issue_id: int, tl: Timeline, out: Batch, area: tuple[int, int, int, int]
+    ) -> None:
         ts, now = self.ts, self.now
         for v in tl.visits:
             if v.done is not None:
@@ -602,6 +610,7 @@ class Generator:
                         None,
                         None,
                         ts(v.created),
+                        *area,
                     )
                 )
             else:
@@ -624,10 +633,13 @@ class Generator:
                         reminded,
                         escalated,
                         ts(v.created),
+                        *area,
                     )
                 )
 
-    def _emit_mediations(self, issue_id: int, tl: Timeline, out: Batch) -> None:
+    def _emit_mediations(
+        self, issue_id: int, tl: Timeline, out: Batch, area: tuple[int, int, int, int]
+    ) -> None:
         rng, ts = self.rng, self.ts
         for t, mediator, outcome, agreement in tl.mediations:
             if tl.cat.code == "wage_arrears":
@@ -651,6 +663,7 @@ class Generator:
                     agreement,
                     mediator,
                     ts(t),
+                    *area,
                 )
             )
 

@@ -717,8 +717,12 @@ class IssueSeeder:
         self.stories.sort(key=lambda s: s.issue.created_at)
         Issue.objects.bulk_create([s.issue for s in self.stories], batch_size=500)
         IssueEvent.objects.bulk_create([e for s in self.stories for e in s.events], batch_size=500)
-        Mediation.objects.bulk_create([m for s in self.stories for m in s.mediations])
-        FollowUp.objects.bulk_create([f for s in self.stories for f in s.follow_ups])
+        mediations = [m for s in self.stories for m in s.mediations]
+        follow_ups = [f for s in self.stories for f in s.follow_ups]
+        for row in [*mediations, *follow_ups]:
+            row.copy_area()
+        Mediation.objects.bulk_create(mediations)
+        FollowUp.objects.bulk_create(follow_ups)
         Notification.objects.bulk_create(self.notifications)
 
 
