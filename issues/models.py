@@ -501,9 +501,17 @@ class Mediation(IssueArea):
                 include=["issue", "subdistrict", "community", "grid"],
             ),
             models.Index(
+                fields=["subdistrict", "mediated_on"],
+                name="mediation_subdistrict_on",
+                include=["issue", "community", "grid"],
+            ),
+            models.Index(
                 fields=["community", "mediated_on"],
                 name="mediation_community_on",
                 include=["issue", "grid"],
+            ),
+            models.Index(
+                fields=["grid", "mediated_on"], name="mediation_grid_on", include=["issue"]
             ),
         ]
         ordering = ["mediated_on", "pk"]
@@ -599,9 +607,21 @@ class FollowUp(IssueArea):
                 condition=Q(done_at__isnull=False),
             ),
             models.Index(
+                fields=["subdistrict", "done_at"],
+                name="follow_up_subdistrict_done",
+                include=["issue", "due_at", "satisfaction", "community", "grid"],
+                condition=Q(done_at__isnull=False),
+            ),
+            models.Index(
                 fields=["community", "done_at"],
                 name="follow_up_community_done",
                 include=["issue", "due_at", "satisfaction", "grid"],
+                condition=Q(done_at__isnull=False),
+            ),
+            models.Index(
+                fields=["grid", "done_at"],
+                name="follow_up_grid_done",
+                include=["issue", "due_at", "satisfaction"],
                 condition=Q(done_at__isnull=False),
             ),
             # "My follow-ups, due first": WHERE assignee_id = … ORDER BY due_at

@@ -9,11 +9,14 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
 from grids.models import Patrol
 from grids.tests.factories import CommunityFactory, CourtyardFactory, GridFactory
+from issues import services
+from issues.admin import IssueAdmin
 from issues.models import FollowUp, Issue, Urgency
 from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
 
@@ -532,3 +535,47 @@ def test_it_shows_a_worker_of_two_grids_both(client, grid_worker, other_grid, da
     assert r.context["t"]["collected"] == EXPECTED["staff"]["collected"]
     for name, href, _shown in FIGURE.findall(r.content.decode()):
         assert list_total(client, html.unescape(href)) == r.context["t"][name], name
+
+
+# --- Visits and mediations carry their issue's area -----------------------------------------
+
+
+def _area(row) -> tuple[int, int, int, int]:
+    return (row.grid_id, row.community_id, row.subdistrict_id, row.district_id)
+
+
+def test_scheduled_visits_and_recorded_mediations_carry_the_issue_area(staff, grid):
+    issue = IssueFactory(grid=grid, category=category("dispute"), status="in_progress")
+    mediation = services.record_mediation(
+        issue,
+        by=staff,
+        mediated_on=timezone.localdate(),
+        parties="甲、乙",
+        method="in_person",
+        outcome="agreement",
+        agreement="和解",
+    )
+    Issue.objects.filter(pk=issue.pk).update(status="resolved", resolved_at=timezone.now())
+    issue.refresh_from_db()
+
+    assert services.schedule_follow_ups(issue) > 0
+    expected = _area(issue)
+    assert _area(mediation) == expected
+    assert {_area(v) for v in FollowUp.objects.filter(issue=issue)} == {expected}
+
+
+def test_moving_an_issue_in_the_admin_moves_its_visits_and_mediations(
+    client, admin_user, grid, other_community
+):
+    issue = IssueFactory(grid=grid)
+    visit = FollowUpFactory(issue=issue)
+    mediation = MediationFactory(issue=issue)
+    elsewhere = CourtyardFactory(grid__community=other_community)
+    issue.courtyard = elsewhere
+    request = type("Request", (), {"user": admin_user})()
+    IssueAdmin(Issue, admin.site).save_model(request, issue, form=None, change=True)
+
+    visit.refresh_from_db()
+    mediation.refresh_from_db()
+    assert _area(visit) == _area(issue) == _area(mediation)
+    assert visit.community_id == other_community.pk
