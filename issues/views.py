@@ -127,9 +127,11 @@ def my_issues(request: AuthedRequest) -> HttpResponse:
         (status, label, [i for i in issues if i.status == status])
         for status, label in Issue.Status.choices
     ]
-    due_visits = FollowUp.objects.filter(
-        assignee=user, done_at__isnull=True, due_at__lte=now + timedelta(days=1)
-    ).count()
+    due_visits = (
+        FollowUp.objects.visible_to(user)
+        .filter(assignee=user, done_at__isnull=True, due_at__lte=now + timedelta(days=1))
+        .count()
+    )
     return render(
         request,
         "issues/my_issues.html",
@@ -436,8 +438,12 @@ def photo(request: AuthedRequest, reference: str, pk: int, size: str) -> FileRes
 def follow_up_list(request: AuthedRequest) -> HttpResponse:
     """My visits, due first; the done ones of the last month below."""
     now = timezone.now()
-    visits = FollowUp.objects.filter(assignee=request.user).select_related(
-        "issue__courtyard", "issue__category"
+    # Only inside the user's area: a visit left behind in an area they no longer serve would
+    # show an issue they cannot open, and recording it answers 404.
+    visits = (
+        FollowUp.objects.visible_to(request.user)
+        .filter(assignee=request.user)
+        .select_related("issue__courtyard", "issue__category")
     )
     pending = list(visits.filter(done_at__isnull=True).order_by("due_at")[:200])
     done = list(visits.filter(done_at__gte=now - timedelta(days=30)).order_by("-done_at")[:50])
@@ -485,8 +491,14 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def notification_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    # A notice about an issue outside the user's area (they have moved on) names an issue
+    # they may no longer see. (The admin's area is an empty Q, which `|` would drop.)
+    in_area = Q(issue__isnull=True) | (
+        Q(issue__isnull=False) & Scope.for_user(user).issue_q("issue__")
+    )
     rows = list(
-        Notification.objects.filter(recipient=request.user).select_related(
+        Notification.objects.filter(in_area, recipient=user).select_related(
             "issue__courtyard", "follow_up"
         )[:100]
     )
