@@ -467,6 +467,8 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    if not services.can_contribute(request.user, visit.issue):
+        raise PermissionDenied(_("Your role can read this issue but not change it."))
     form = FollowUpForm(request.POST, prefix=f"visit-{visit.pk}")
     back = _back(request.POST.get("next", ""), reverse("issues:followups"))
     if form.is_valid():
@@ -527,6 +529,10 @@ def _back(url: str, default: str) -> str:
 def issue_bulk(request: AuthedRequest) -> HttpResponse:
     """List or reassign several issues; each goes through the same service as the issue page."""
     user = request.user
+    scope = Scope.for_user(user)
+    if not (scope.is_all or scope.community_ids):
+        # Listing and reassigning are the staff's; the list offers no other role these actions.
+        raise PermissionDenied(_("Only the community's staff can assign issues."))
     refs = [r.upper() for r in request.POST.getlist("issue")][:200]
     action = request.POST.get("action")
     back = _back(request.POST.get("next", ""), reverse("issues:list"))
