@@ -27,7 +27,10 @@ def courtyard_list(request: AuthedRequest) -> HttpResponse:
 def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     courtyard = get_object_or_404(
         Courtyard.objects.visible_to(request.user).select_related("grid__community"), pk=pk)
-    issues = Issue.objects.filter(courtyard=courtyard).select_related("category")
+    # Issues keep the grid they were logged in: after a courtyard moves to another grid, its
+    # earlier issues belong to the old grid's area, not to the page's reader.
+    issues = Issue.objects.visible_to(request.user).filter(courtyard=courtyard).select_related(
+        "category")
     open_issues = list(issues.filter(status__in=Issue.OPEN_STATUSES).order_by("-created_at"))
     past = list(issues.filter(status__in=Issue.CLOSED_STATUSES).order_by("-resolved_at")[:30])
     patrols = list(Patrol.objects.filter(grid_id=courtyard.grid_id).select_related(
@@ -70,7 +73,9 @@ def patrol_start(request: AuthedRequest) -> HttpResponse:
 def patrol_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     patrol = get_object_or_404(Patrol.objects.visible_to(request.user).select_related(
         "grid__community", "grid_worker"), pk=pk)
-    hazards = list(patrol.hazards.select_related("category", "courtyard").order_by("created_at"))
+    # A worker of several grids may log a hazard of another grid on this patrol.
+    hazards = list(Issue.objects.visible_to(request.user).filter(patrol=patrol).select_related(
+        "category", "courtyard").order_by("created_at"))
     mine = patrol.grid_worker_id == request.user.pk and patrol.ended_at is None
     return render(request, "grids/patrol_detail.html", {
         "patrol": patrol, "hazards": hazards, "end_form": EndPatrolForm() if mine else None})
