@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 from django.db.models import (
     Aggregate,
     Count,
+    DateField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -116,30 +117,32 @@ class Row(TypedDict, total=False):
     age_31_: int
 
 
-def _created(qs: QuerySet[Issue], period: Period, by: list[str]) -> list[dict[str, Any]]:
-    q = qs.filter(created_at__range=period.range).annotate(week=TruncWeek("created_at"))
+def _created(qs: QuerySet[Issue], period: Period, by: list[str]) -> Fold:
+    q = qs.filter(created_at__range=period.range).annotate(
+        week=TruncWeek("created_at", output_field=DateField())
+    )
     aggs = {
         "collected": Count("*"),
         "closed": Count(ONE, filter=Q(status__in=CLOSED)),
         "hazards": Count(ONE, filter=Q(source=Issue.Source.PATROL)),
     }
-    return list(q.order_by().values(*by, "week").annotate(**aggs))
+    return Fold.of(q.order_by().values_list(*by, "week").annotate(**aggs), by, aggs, week=True)
 
 
-def _resolved(
-    qs: QuerySet[Issue], period: Period, by: list[str], wage_id: int | None
-) -> list[dict[str, Any]]:
-    q = qs.filter(resolved_at__range=period.range).annotate(week=TruncWeek("resolved_at"))
+def _resolved(qs: QuerySet[Issue], period: Period, by: list[str], wage_id: int | None) -> Fold:
+    q = qs.filter(resolved_at__range=period.range).annotate(
+        week=TruncWeek("resolved_at", output_field=DateField())
+    )
     aggs = {
         "resolved": Count("*"),
         "on_time": Count(ONE, filter=Q(due_at__isnull=False, resolved_at__lte=F("due_at"))),
         "recovered": Sum("amount_recovered", filter=Q(category_id=wage_id)),
         "wage_resolved": Count(ONE, filter=Q(category_id=wage_id)),
     }
-    return list(q.order_by().values(*by, "week").annotate(**aggs))
+    return Fold.of(q.order_by().values_list(*by, "week").annotate(**aggs), by, aggs, week=True)
 
 
-def _open(qs: QuerySet[Issue], now: datetime, by: list[str]) -> list[dict[str, Any]]:
+def _open(qs: QuerySet[Issue], now: datetime, by: list[str]) -> Fold:
     today = timezone.localdate(now)
     tz = timezone.get_current_timezone()
     aggs: dict[str, Any] = {"open": Count("*"), "overdue": Count(ONE, filter=Q(due_at__lt=now))}
@@ -149,19 +152,44 @@ def _open(qs: QuerySet[Issue], now: datetime, by: list[str]) -> list[dict[str, A
         if high is not None:
             cond &= Q(created_at__gte=datetime.combine(today - timedelta(days=high), time.min, tz))
         aggs[f"age_{name}"] = Count(ONE, filter=cond)
-    return list(qs.filter(status__in=OPEN).order_by().values(*by).annotate(**aggs))
+    q = qs.filter(status__in=OPEN).order_by().values_list(*by).annotate(**aggs)
+    return Fold.of(q, by, aggs, week=False)
 
 
-def _sum_by(rows: list[dict[str, Any]], key: str | None) -> dict[Any, Row]:
-    """Fold fine-grained rows (category × area × week) into one row per `key` value."""
-    out: dict[Any, dict[str, Any]] = {}
-    skip = {"category_id", "week", "subdistrict_id", "community_id", "grid_id"}
-    for r in rows:
-        target = out.setdefault(r[key] if key else None, {})
-        for name, value in r.items():
-            if name not in skip:
-                target[name] = (target.get(name) or 0) + (value or 0)
-    return out  # type: ignore[return-value]
+@dataclass
+class Fold:
+    """Fine-grained rows (category × next area × week) summed, in one pass, four ways.
+
+    The rows come as tuples: a district's year is some ten thousand of them, and making a
+    dict of each, then summing them once per breakdown, cost more than the query.
+    """
+
+    names: list[str]
+    by_category: dict[Any, list[Any]] = field(default_factory=dict)
+    by_child: dict[Any, list[Any]] = field(default_factory=dict)
+    by_week: dict[date, list[Any]] = field(default_factory=dict)
+    total: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: Any, by: list[str], aggs: dict[str, Any], *, week: bool) -> Fold:
+        names = list(aggs)
+        n, keys = len(names), len(by) + (1 if week else 0)
+        fold = cls(names=names, total=[0] * n)
+        has_child = len(by) > 1
+        for row in rows:
+            values = [v or 0 for v in row[keys:]]
+            targets = [fold.total, fold.by_category.setdefault(row[0], [0] * n)]
+            if has_child:
+                targets.append(fold.by_child.setdefault(row[1], [0] * n))
+            if week:
+                targets.append(fold.by_week.setdefault(row[keys - 1], [0] * n))
+            for target in targets:
+                for i in range(n):
+                    target[i] += values[i]
+        return fold
+
+    def rows(self, part: dict[Any, list[Any]]) -> dict[Any, Row]:
+        return {key: dict(zip(self.names, values, strict=True)) for key, values in part.items()}  # type: ignore[misc]
 
 
 def _merge(*parts: dict[Any, Row]) -> dict[Any, Row]:
@@ -204,20 +232,13 @@ def build(
     created = _created(qs, period, by)
     resolved = _resolved(qs, period, by, wage_id)
     open_now = _open(qs, now, by)
-    d.by_category = _merge(
-        _sum_by(created, "category_id"),
-        _sum_by(resolved, "category_id"),
-        _sum_by(open_now, "category_id"),
-    )
+    folds = (created, resolved, open_now)
+    d.by_category = _merge(*(f.rows(f.by_category) for f in folds))
     if child:
-        d.by_child = _merge(
-            _sum_by(created, child), _sum_by(resolved, child), _sum_by(open_now, child)
-        )
-    totals: dict[str, Any] = dict(
-        _merge(_sum_by(created, None), _sum_by(resolved, None), _sum_by(open_now, None)).get(
-            None, {}
-        )
-    )
+        d.by_child = _merge(*(f.rows(f.by_child) for f in folds))
+    totals: dict[str, Any] = {}
+    for f in folds:
+        totals.update(zip(f.names, f.total, strict=True))
     for key in Row.__annotations__:
         totals.setdefault(key, 0)
     lo, hi = period.range
@@ -269,23 +290,15 @@ def build(
     return d
 
 
-def _weeks(
-    created: list[dict[str, Any]], resolved: list[dict[str, Any]], period: Period
-) -> list[tuple[date, int, int]]:
-    by_day_c: dict[date, int] = {}
-    for r in created:
-        day = _as_date(r["week"])
-        by_day_c[day] = by_day_c.get(day, 0) + r["collected"]
-    by_day_r: dict[date, int] = {}
-    for r in resolved:
-        day = _as_date(r["week"])
-        by_day_r[day] = by_day_r.get(day, 0) + r["resolved"]
+def _weeks(created: Fold, resolved: Fold, period: Period) -> list[tuple[date, int, int]]:
     weeks = []
     monday = period.start - timedelta(days=period.start.weekday())
     while monday <= period.end:
         weeks.append(monday)
         monday += timedelta(days=7)
-    return [(w, by_day_c.get(w, 0), by_day_r.get(w, 0)) for w in weeks]
+    c = {_as_date(k): v[0] for k, v in created.by_week.items()}
+    r = {_as_date(k): v[0] for k, v in resolved.by_week.items()}
+    return [(w, c.get(w, 0), r.get(w, 0)) for w in weeks]
 
 
 def _as_date(value: date | datetime) -> date:
