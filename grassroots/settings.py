@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "grassroots.middleware.ContentSecurityPolicyMiddleware",
+    # A database that cannot be reached answers 503 with Retry-After, not 500.
+    "grassroots.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -275,12 +277,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=envint("GRASSROOTS_ESCALATE_EVERY_SECONDS", 900)),
         "options": {"expires": 840},
     },
+    "deliver-pending-notifications": {
+        "task": "issues.tasks.deliver_pending_notifications",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_REDELIVER_EVERY_SECONDS", 60)),
+        "options": {"expires": 55},
+    },
     "sweep-unscheduled-follow-ups": {
         "task": "issues.tasks.sweep_unscheduled_follow_ups",
         "schedule": timedelta(seconds=envint("GRASSROOTS_SWEEP_EVERY_SECONDS", 600)),
         "options": {"expires": 540},
     },
 }
+# A notification whose email has not gone out after this long is sent by the sweep.
+NOTIFICATION_REDELIVER_AFTER = timedelta(seconds=envint("GRASSROOTS_REDELIVER_AFTER_SECONDS", 60))
 # A visit overdue by more than this is escalated to the community's staff.
 FOLLOW_UP_GRACE = timedelta(hours=envint("GRASSROOTS_FOLLOW_UP_GRACE_HOURS", 72))
 

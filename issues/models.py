@@ -713,6 +713,9 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set once the other channels (email) have it: a message lost with the broker or a worker
+    # is sent again by the beat sweep until it is.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -724,6 +727,11 @@ class Notification(models.Model):
             # The header badge: WHERE recipient_id = … AND read_at IS NULL
             models.Index(fields=["recipient", "read_at"], name="notification_unread"),
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["created_at"],
+                name="notification_undelivered",
+                condition=Q(delivered_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

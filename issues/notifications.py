@@ -8,6 +8,7 @@ Celery task after commit, so a slow mail server never holds up a request.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
@@ -113,11 +114,34 @@ CHANNELS: list[Callable[[Notification], None]] = [send_email]
 
 
 def deliver(ids: list[int]) -> int:
+    """Send each notification on the other channels once; returns how many were sent.
+
+    Each one is sent inside a transaction that holds its row: a second deliverer (a resent
+    task, the sweep) skips it, and a worker killed mid-send leaves it undelivered for the sweep.
+    """
     sent = 0
-    for notification in Notification.objects.filter(pk__in=ids).select_related(
-        "recipient", "issue", "follow_up"
-    ):
-        for channel in CHANNELS:
-            channel(notification)
+    for pk in ids:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient", "issue", "follow_up")
+                .filter(pk=pk, delivered_at__isnull=True)
+                .first()
+            )
+            if notification is None:
+                continue
+            for channel in CHANNELS:
+                channel(notification)
+            Notification.objects.filter(pk=pk).update(delivered_at=timezone.now())
         sent += 1
     return sent
+
+
+def deliver_pending(now: datetime, *, older_than: timedelta, limit: int = 500) -> int:
+    """The sweep: send what a lost task did not, oldest first."""
+    ids = list(
+        Notification.objects.filter(delivered_at__isnull=True, created_at__lt=now - older_than)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return deliver(ids)

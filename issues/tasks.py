@@ -63,6 +63,17 @@ def sweep_unscheduled_follow_ups() -> int:
     return services.sweep_unscheduled_follow_ups(timezone.now())
 
 
+@shared_task(**BEAT)
+def deliver_pending_notifications() -> int:
+    from django.conf import settings
+
+    from issues import notifications
+
+    return notifications.deliver_pending(
+        timezone.now(), older_than=settings.NOTIFICATION_REDELIVER_AFTER
+    )
+
+
 @shared_task
 def ping() -> str:
     """Used by the end-to-end test and by /healthz's deep check."""

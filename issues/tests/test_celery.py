@@ -154,6 +154,7 @@ def test_it_schedules_only_tasks_that_exist():
         "remind-due-follow-ups",
         "escalate-overdue-follow-ups",
         "sweep-unscheduled-follow-ups",
+        "deliver-pending-notifications",
     }
     for name, entry in schedule.items():
         assert entry["task"] in app.tasks, name
