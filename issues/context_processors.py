@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.http import HttpRequest
 
 from grids.access import Scope
@@ -11,6 +12,8 @@ def header(request: HttpRequest) -> dict[str, object]:
         return {}
 
     def unread_count() -> int:
-        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        # The same rows as the inbox lists: none about an issue outside the user's area now.
+        in_area = Q(issue__isnull=True) | Q(Scope.for_user(user).issue_q("issue__"))
+        return Notification.objects.filter(in_area, recipient=user, read_at__isnull=True).count()
 
     return {"user_role": Scope.for_user(user).role.value, "unread_count": unread_count}

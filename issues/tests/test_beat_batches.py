@@ -80,6 +80,8 @@ def make_visits(issues: list[Issue], assignees: list, due_at: datetime, n: int =
         )
         for i in range(n)
     ]
+    for visit in visits:
+        visit.copy_area()
     return FollowUp.objects.bulk_create(visits)
 
 

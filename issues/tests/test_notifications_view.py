@@ -58,6 +58,19 @@ def test_it_shows_the_unread_count_in_the_header(client, staff, assignee, inbox)
     assert badge(client.get(URL).content.decode()) == 1
 
 
+def test_the_badge_counts_only_what_the_inbox_lists(client, staff, inbox, other_community):
+    # A notification about an issue that is no longer in the user's area (moved, or the user
+    # moved) is neither listed nor counted.
+    elsewhere = IssueFactory(community=other_community, title="别处的问题")
+    Notification.objects.create(recipient=staff, kind="urgent", issue=elsewhere)
+    client.force_login(staff)
+
+    page = client.get(URL).content.decode()
+
+    assert "别处的问题" not in page
+    assert badge(page) == 3
+
+
 def test_it_marks_one_read(client, staff, inbox):
     client.force_login(staff)
 
