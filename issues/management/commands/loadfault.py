@@ -792,6 +792,8 @@ class Command(BaseCommand):
             "GRASSROOTS_VAR_DIR": str(self.var),
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "GRASSROOTS_SWEEP_EVERY_SECONDS": "10",
+            "GRASSROOTS_REDELIVER_EVERY_SECONDS": "10",
+            "GRASSROOTS_REDELIVER_AFTER_SECONDS": "20",
             "GRASSROOTS_REMIND_EVERY_SECONDS": "30",
             "GRASSROOTS_ESCALATE_EVERY_SECONDS": "60",
             "LOG_LEVEL": "WARNING",
@@ -1156,14 +1158,28 @@ class Command(BaseCommand):
     # --- Afterwards -----------------------------------------------------------------------------
 
     def settle(self, rec: Recorder) -> dict[str, Any]:
-        """Wait for every resolved issue to have its visits: beat's sweep finds those lost."""
+        """Wait for every resolved issue to have its visits and every notification its email:
+        beat's sweeps find those whose task was lost."""
         started = time.monotonic()
         missing = self.missing_follow_ups()
-        while missing and time.monotonic() - started < self.opts["settle"]:
+        undelivered = self.undelivered()
+        while (missing or undelivered) and time.monotonic() - started < self.opts["settle"]:
             time.sleep(5)
             missing = self.missing_follow_ups()
-            self.say(f"  {len(missing)} resolved issue(s) still without their visits")
-        return {"seconds": round(time.monotonic() - started, 1), "missing": missing}
+            undelivered = self.undelivered()
+            self.say(
+                f"  {len(missing)} resolved issue(s) still without their visits, "
+                f"{undelivered} notification(s) not yet emailed"
+            )
+        return {
+            "seconds": round(time.monotonic() - started, 1),
+            "missing": missing,
+            "undelivered": undelivered,
+        }
+
+    def undelivered(self) -> int:
+        connection.close_if_unusable_or_obsolete()
+        return Notification.objects.filter(delivered_at__isnull=True).count()
 
     def missing_follow_ups(self) -> list[str]:
         """Resolved issues without exactly their category's visits for the latest resolution."""
@@ -1250,6 +1266,11 @@ class Command(BaseCommand):
                 "events": sum(len(v) for v in events.values()),
                 "problems": dict(list(log_problems.items())[:20]),
                 "issues with problems": len(log_problems),
+            },
+            "every notification emailed": {
+                "ok": not settle.get("undelivered"),
+                "not delivered": settle.get("undelivered", 0),
+                "waited seconds": settle["seconds"],
             },
         }
 
