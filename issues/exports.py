@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What XML, and so a workbook, cannot hold: C0 controls other than tab, line feed and carriage
+# return (openpyxl refuses the whole file) and the noncharacters U+FFFE and U+FFFF (openpyxl
+# writes a file no spreadsheet opens). No spreadsheet would show them anyway.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 COLUMNS = [
     "reference",
     "title",
@@ -80,8 +85,13 @@ def headers() -> list[str]:
 
 
 def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A cell as inert text: characters a workbook cannot hold dropped, and a cell a spreadsheet
+    would run as a formula prefixed with an apostrophe."""
+    if not isinstance(value, str):
+        return value
+    if not value.isprintable():  # the quick test first: exports run to 100,000 rows
+        value = CONTROL_CHARACTERS.sub("", value)
+    if value.startswith(FORMULA_START):
         return "'" + value
     return value
 

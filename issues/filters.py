@@ -71,7 +71,10 @@ class AssigneeField(forms.ChoiceField):
     """ "unassigned", "me", or a user id from the community's people."""
 
     def valid_value(self, value: str) -> bool:
-        return value in ("unassigned", "me") or (value.isdigit() and len(value) < 12)
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500).
+        return value in ("unassigned", "me") or (
+            value.isascii() and value.isdigit() and len(value) < 12
+        )
 
 
 class AssigneeFilter(df.Filter):
