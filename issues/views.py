@@ -57,6 +57,11 @@ from issues.workflow import Actor, allowed_actions
 # --- The list -----------------------------------------------------------------------------------
 
 
+def is_id(value: str) -> bool:
+    """Digits a database id can be made of: ASCII only ("²".isdigit() is true, int() fails)."""
+    return value.isascii() and value.isdigit()
+
+
 def issue_list(request: AuthedRequest) -> HttpResponse:
     """The filtered, sorted, paged list; htmx swaps only the results."""
     user = request.user
@@ -211,7 +216,7 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
     courtyard, category = request.GET.get("courtyard", ""), request.GET.get("category", "")
     issues: list[Issue] = []
     # At most 18 digits: a longer number overflows the database's integer (a 500, not a hint).
-    if courtyard.isdigit() and category.isdigit() and max(len(courtyard), len(category)) <= 18:
+    if is_id(courtyard) and is_id(category) and max(len(courtyard), len(category)) <= 18:
         issues = list(
             Issue.objects.visible_to(request.user)
             .open()
@@ -510,7 +515,7 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: AuthedRequest) -> HttpResponse:
     # At most 18 digits: a longer number overflows the database's integer.
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit() and len(i) <= 18]
+    ids = [int(i) for i in request.POST.getlist("id") if is_id(i) and len(i) <= 18]
     services.mark_notifications_read(request.user, ids or None)
     return redirect(_back(request.POST.get("next", ""), reverse("issues:notifications")))
 
@@ -547,7 +552,7 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     }
     assignee_id = request.POST.get("assignee", "")
     assignee = None
-    if assignee_id.isdigit():
+    if is_id(assignee_id):
         assignee = get_user_model().objects.filter(pk=int(assignee_id), is_active=True).first()
     due_at = None
     if request.POST.get("due_date"):
@@ -641,7 +646,7 @@ def _dashboard_area(request: AuthedRequest) -> tuple[str | None, Any]:
     for level in reversed(LEVELS):
         value = request.GET.get(level, "")
         if value:
-            if not value.isdigit():
+            if not is_id(value):
                 raise Http404
             return level, get_object_or_404(
                 AREA_MODELS[level].objects.visible_to(user), pk=int(value)

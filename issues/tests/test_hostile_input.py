@@ -744,9 +744,13 @@ BAD_QUERIES = [
 ]
 
 # Answers 404 by design: an area outside the user's scope, or not an area at all, is not found.
-DASHBOARD_AREA = {"grid=abc", "subdistrict=abc", "grid=%D9%A3", "community=99999999999999999999"}
-# A 500 in issues/views.py (see test_it_refuses_an_area_that_only_looks_like_a_number below).
-DASHBOARD_KNOWN_500 = {"grid=%C2%B2"}
+DASHBOARD_AREA = {
+    "grid=abc",
+    "subdistrict=abc",
+    "grid=%D9%A3",
+    "grid=%C2%B2",
+    "community=99999999999999999999",
+}
 DASHBOARD = reverse("issues:dashboard")
 
 
@@ -779,8 +783,6 @@ def test_it_answers_bad_filters_with_200_or_400(client, request, who, url, court
     wrong = []
 
     for query in BAD_QUERIES:
-        if url == DASHBOARD and query in DASHBOARD_KNOWN_500:
-            continue
         try:
             status = get(client, url, query).status_code
         except Exception as e:  # a failure while streaming
@@ -792,15 +794,10 @@ def test_it_answers_bad_filters_with_200_or_400(client, request, who, url, court
     assert wrong == []
 
 
-# issues/views.py tests ids with str.isdigit(), which also takes "²" and "¹²", then calls int(),
-# which does not: a 500. Strict: when the views are fixed these pass and must lose their mark.
-ISDIGIT_500 = pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="issues/views.py: str.isdigit() then int() (a 500)"
-)
+# str.isdigit() also takes "²" and "¹²", which int() refuses: ids are checked as ASCII digits.
 
 
 @pytest.mark.parametrize("level", ["district", "subdistrict", "community", "grid"])
-@ISDIGIT_500
 def test_it_refuses_an_area_that_only_looks_like_a_number(client, official, level):
     client.force_login(official)
 
@@ -809,7 +806,6 @@ def test_it_refuses_an_area_that_only_looks_like_a_number(client, official, leve
     assert r.status_code in (400, 404)
 
 
-@ISDIGIT_500
 def test_it_hints_nothing_for_a_courtyard_that_only_looks_like_a_number(
     client, grid_worker, courtyard
 ):
@@ -820,7 +816,6 @@ def test_it_hints_nothing_for_a_courtyard_that_only_looks_like_a_number(
     assert r.status_code == 200
 
 
-@ISDIGIT_500
 def test_it_marks_nothing_read_for_an_id_that_only_looks_like_a_number(client, staff):
     client.force_login(staff)
 
@@ -829,7 +824,6 @@ def test_it_marks_nothing_read_for_an_id_that_only_looks_like_a_number(client, s
     assert r.status_code == 302
 
 
-@ISDIGIT_500
 def test_it_assigns_nobody_that_only_looks_like_a_number(client, staff, courtyard):
     issue = IssueFactory(courtyard=courtyard, status=Issue.Status.LISTED)
     client.force_login(staff)
