@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -500,7 +500,7 @@ def schedule_follow_ups(issue: Issue) -> int:
     days = sorted({int(d) for d in issue.category.follow_up_days if int(d) >= 0})
     # The offset of a reopened-and-resolved-again issue counts from the latest resolution,
     # under new visit numbers after the ones already made.
-    start_no = issue.follow_ups.count()
+    start_no = issue.follow_ups.aggregate(n=Max("visit_no"))["n"] or 0
     pending = issue.follow_ups.filter(done_at__isnull=True).exists()
     if pending or (
         start_no and issue.follow_ups.filter(created_at__gte=issue.resolved_at).exists()
