@@ -771,7 +771,7 @@ class Command(BaseCommand):
         """Production settings on loopback, with this run's database, Redis and folders."""
         settings_dir = self.var / "settings"
         settings_dir.mkdir(exist_ok=True)
-        extra = "" if self.opts["without_resilience"] else RESILIENCE_SETTINGS
+        extra = WITHOUT_RESILIENCE_SETTINGS if self.opts["without_resilience"] else ""
         # Notification emails are written to files, so that those never sent can be counted.
         (settings_dir / "loadfault_settings.py").write_text(
             "from grassroots.settings import *  # noqa: F403\n"
@@ -1380,11 +1380,9 @@ class Command(BaseCommand):
             out(f"  {mark} {name}: {json.dumps(details, ensure_ascii=False)}")
 
 
-# Added to the run's settings unless --without-resilience: the database's absence answers 503.
-RESILIENCE_SETTINGS = """
-_after = "grassroots.middleware.ContentSecurityPolicyMiddleware"
+# With --without-resilience: the run's servers as without the 503 middleware, to show what a
+# database outage did before it.
+WITHOUT_RESILIENCE_SETTINGS = """
 _resilience = "grassroots.resilience.DatabaseUnavailableMiddleware"
-if _resilience not in MIDDLEWARE:  # noqa: F405
-    MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405
-    MIDDLEWARE.insert(MIDDLEWARE.index(_after) + 1, _resilience)
+MIDDLEWARE = [m for m in MIDDLEWARE if m != _resilience]  # noqa: F405
 """
