@@ -143,7 +143,7 @@ def test_it_uses_the_configured_broker():
     if settings.REDIS_URL:
         assert app.conf.broker_url == settings.REDIS_URL
     else:
-        assert app.conf.broker_url == "filesystem://"
+        assert app.conf.broker_url == "grassroots-filesystem://"
 
 
 def test_it_schedules_only_tasks_that_exist():

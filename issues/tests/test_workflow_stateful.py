@@ -24,10 +24,8 @@ real Celery worker, every step waits (bounded) until the worker has finished wha
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +38,6 @@ import pytest
 import time_machine
 from celery import states
 from celery.signals import after_task_publish, task_postrun
-from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -53,9 +50,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from kombu.transport import filesystem
-from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
 
 from grids.models import Courtyard
 from issues import services, tasks
@@ -848,30 +842,6 @@ def worker_log() -> Iterator[WorkerLog]:
     task_postrun.disconnect(log.ran)
 
 
-@pytest.fixture
-def whole_broker_messages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Write each filesystem-broker message aside and rename it into the queue folder.
-
-    kombu's filesystem transport creates a message's file and only then writes it, while the
-    consumer reads files without taking their lock (celery/kombu#1551). A worker polling in
-    between reads an empty message, stops with "Unrecoverable error: JSONDecodeError", and
-    the session's worker is gone. A worker thread in this process meets that window every few
-    thousand messages, and this machine sends hundreds. Redis is not affected.
-    """
-    if django_settings.REDIS_URL:
-        return
-
-    def put(channel: filesystem.Channel, queue: str, payload: dict, **kwargs: object) -> None:
-        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
-        # The leading dot keeps the consumer off the file until it is whole.
-        part = os.path.join(channel.data_folder_out, f".{name}.part")
-        with open(part, "wb") as f:
-            f.write(str_to_bytes(dumps(payload)))
-        os.replace(part, os.path.join(channel.data_folder_out, name))
-
-    monkeypatch.setattr(filesystem.Channel, "_put", put)
-
-
 class WorkerWorkflow(WorkflowMachine):
     """Resolutions send their task on commit to the real worker; beat's sweep goes there too."""
 
@@ -925,7 +895,7 @@ def test_the_workflow_holds_under_random_use(world, monkeypatch):
     )
 
 
-@pytest.mark.usefixtures("whole_broker_messages", "celery_worker")
+@pytest.mark.usefixtures("celery_worker")
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_the_workflow_holds_with_the_real_worker(world, worker_log, monkeypatch):
