@@ -17,9 +17,13 @@ from issues.models import Issue
 
 def courtyard_list(request: AuthedRequest) -> HttpResponse:
     """The courtyards of the user's area with their open issues (a worker's grids: a few dozen)."""
+    # Counted as the courtyard page lists them: a moved courtyard's earlier issues stay with
+    # their old grid's area.
+    open_in_area = Q(issues__status__in=Issue.OPEN_STATUSES) & Scope.for_user(
+        request.user).issue_q("issues__")
     courtyards = list(
         Courtyard.objects.visible_to(request.user).select_related("grid__community")
-        .annotate(open_issues=Count("issues", filter=Q(issues__status__in=Issue.OPEN_STATUSES)))
+        .annotate(open_issues=Count("issues", filter=open_in_area))
         .order_by("grid__community__name", "grid__name", "name")[:300])
     return render(request, "grids/courtyard_list.html", {"courtyards": courtyards})
 

@@ -45,6 +45,21 @@ def test_it_lists_the_courtyards_of_the_users_area_with_open_issues(
     assert foreign.name not in client.get(COURTYARDS).content.decode()
 
 
+def test_a_moved_courtyard_counts_only_the_issues_of_its_new_grid(
+    client, grid_worker, other_grid_worker, courtyard, other_grid
+):
+    IssueFactory(courtyard=courtyard)
+    courtyard.grid = other_grid
+    courtyard.save()
+    IssueFactory(courtyard=courtyard)
+
+    client.force_login(other_grid_worker)
+    listed = client.get(COURTYARDS).context["courtyards"]
+    page = client.get(reverse("grids:courtyard", args=[courtyard.pk])).context["open_issues"]
+
+    assert [c.open_issues for c in listed if c.pk == courtyard.pk] == [1] == [len(page)]
+
+
 def test_it_shows_a_courtyard_with_its_issues_and_patrols(client, grid_worker, courtyard):
     open_ = IssueFactory(courtyard=courtyard, title="路灯不亮")
     closed = IssueFactory(courtyard=courtyard, status=Issue.Status.RESOLVED, title="井盖已修")
