@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 MAX_PHOTOS = 6
+
+
+class PhoneField(forms.CharField):
+    """A phone number as typed on a Chinese keyboard: full-width digits and dashes become ASCII
+    (NFKC), spaces are dropped; the model's validator then accepts only ASCII digits."""
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return unicodedata.normalize("NFKC", value).replace(" ", "")
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -110,7 +120,7 @@ class CaptureForm(forms.Form):
         choices=Issue.Source.choices, initial=Issue.Source.VISIT, label=_("Source")
     )
     resident_name = forms.CharField(required=False, max_length=50, label=_("Resident's name"))
-    resident_phone = forms.CharField(
+    resident_phone = PhoneField(
         required=False,
         max_length=20,
         label=_("Resident's phone"),

@@ -195,6 +195,25 @@ def test_it_lets_staff_log_a_concern_in_their_community(client, staff, other_cou
     assert Issue.objects.get().courtyard == other_courtyard
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("１３９１２３４５６７８", "13912345678"),
+        ("0891－6321234", "0891-6321234"),
+        ("139 1234 5678", "13912345678"),
+    ],
+)
+def test_it_takes_a_phone_typed_in_full_width_or_with_spaces(
+    client, grid_worker, courtyard, typed, stored
+):
+    client.force_login(grid_worker)
+
+    r = client.post(URL, form_data(courtyard, resident_phone=typed))
+
+    assert r.status_code == 302
+    assert Issue.objects.get().resident_phone == stored
+
+
 # --- Invalid input --------------------------------------------------------------------------------
 
 
@@ -203,6 +222,7 @@ def test_it_lets_staff_log_a_concern_in_their_community(client, staff, other_cou
     [
         ("title", {"title": ""}),
         ("resident_phone", {"resident_phone": "12345"}),
+        ("resident_phone", {"resident_phone": "١٣٩١٢٣٤٥٦٧٨"}),
         ("category", {"category": "999999"}),
         ("courtyard", {"courtyard": "outside"}),
         ("people_affected", {"people_affected": "-3"}),
