@@ -496,6 +496,9 @@ def schedule_follow_ups(issue: Issue) -> int:
     """Create the issue's visits at its category's offsets; running it twice creates nothing."""
     if issue.resolved_at is None:
         return 0
+    # Two runs at once (a resent task, the sweep) queue here; the second then finds the visits
+    # and writes neither visits nor a second "scheduled" event.
+    list(Issue.objects.select_for_update().filter(pk=issue.pk).values_list("pk", flat=True))
     assignee_id = follow_up_assignee_id(issue)
     days = sorted({int(d) for d in issue.category.follow_up_days if int(d) >= 0})
     # The offset of a reopened-and-resolved-again issue counts from the latest resolution,

@@ -135,3 +135,24 @@ def test_it_keeps_the_first_resolution_of_two(courtyard, staff, assignee):
     assert event == won[0]
     assert issue.resolution == event.note
     assert issue.resolved_at == event.created_at
+
+
+def test_two_runs_of_the_scheduling_task_at_once_schedule_once(courtyard):
+    from django.utils import timezone
+
+    from issues.models import FollowUp
+
+    issue = IssueFactory(
+        courtyard=courtyard, status=Issue.Status.RESOLVED, resolved_at=timezone.now()
+    )
+
+    results = race(
+        issue,
+        lambda i, _: services.schedule_follow_ups(i),
+        lambda i, _: services.schedule_follow_ups(i),
+    )
+
+    days = {int(d) for d in issue.category.follow_up_days}
+    assert sorted(results) == [0, len(days)]
+    assert FollowUp.objects.filter(issue=issue).count() == len(days)
+    assert IssueEvent.objects.filter(issue=issue, action=IssueEvent.Action.SCHEDULE).count() == 1
