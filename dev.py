@@ -129,9 +129,8 @@ def test(args: list[str]) -> int:
     if subprocess.run([BIN / "ruff", "check", "."], cwd=ROOT).returncode:
         return 1
     say("makemigrations --check")
-    check_env = {**env, "GRASSROOTS_TESTING": "true"}
     if subprocess.run(
-        [PY, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT, env=check_env
+        [PY, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT, env=env
     ).returncode:
         return 1
     db = env.get("DATABASE_URL", "") or "SQLite (embedded default)"

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 from grassroots import broker  # noqa: F401 - registers the embedded broker's scheme
 
@@ -9,3 +10,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
 app = Celery("grassroots")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_without_production_settings(**kwargs: object) -> None:
+    from grassroots.checks import require_production_settings
+
+    require_production_settings()

@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
 application = get_wsgi_application()
+
+from grassroots.checks import require_production_settings  # noqa: E402
+
+require_production_settings()

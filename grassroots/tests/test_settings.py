@@ -56,15 +56,51 @@ def test_it_fails_the_deploy_check_with_a_weak_secret_key():
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
-def test_it_names_a_missing_production_variable(missing):
+def test_the_deploy_check_names_a_missing_production_variable(missing):
     env = production()
     del env[missing]
 
-    r = manage("check", **env)
+    r = manage("check", "--deploy", **env)
+
+    assert r.returncode != 0
+    assert f"{missing} must be set when DEBUG is off" in r.stderr
+
+
+@pytest.mark.parametrize("entry", ["grassroots.wsgi", "grassroots.asgi"])
+def test_the_web_process_refuses_to_start_without_them(entry):
+    env = {k: v for k, v in os.environ.items() if k not in {"GRASSROOTS_TESTING", "DEBUG"}}
+    env.pop("SECRET_KEY", None)
+    env.pop("ALLOWED_HOSTS", None)
+
+    r = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-c", f"import {entry}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert r.returncode != 0
     assert "ImproperlyConfigured" in r.stderr
-    assert f"{missing} must be set" in r.stderr
+    assert "SECRET_KEY and ALLOWED_HOSTS must be set when DEBUG is off" in r.stderr
+
+
+def test_the_celery_processes_refuse_to_start_without_them(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from grassroots.celery import refuse_without_production_settings
+
+    monkeypatch.setattr(settings, "MISSING_FOR_PRODUCTION", ["SECRET_KEY"])
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY must be set"):
+        refuse_without_production_settings()
+
+
+def test_migrations_are_checked_with_no_environment_at_all():
+    r = manage("makemigrations", "--check", "--dry-run")
+
+    assert r.returncode == 0, r.stderr
+    assert "No changes detected" in r.stdout
 
 
 @pytest.mark.parametrize("value", ["maybe", "2"])
