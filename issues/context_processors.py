@@ -1,4 +1,3 @@
-from django.db.models import Q
 from django.http import HttpRequest
 
 from grids.access import Scope
@@ -12,8 +11,7 @@ def header(request: HttpRequest) -> dict[str, object]:
         return {}
 
     def unread_count() -> int:
-        # The same rows as the inbox lists: none about an issue outside the user's area now.
-        in_area = Q(issue__isnull=True) | Q(Scope.for_user(user).issue_q("issue__"))
-        return Notification.objects.filter(in_area, recipient=user, read_at__isnull=True).count()
+        # The same rows as the inbox lists.
+        return Notification.objects.listed_for(user).unread().count()
 
     return {"user_role": Scope.for_user(user).role.value, "unread_count": unread_count}

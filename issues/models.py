@@ -347,14 +347,18 @@ class Issue(models.Model):
         parts = (self.title, self.description, self.resident_name)
         return " ".join(" ".join(bigrams(part)) for part in parts if part)
 
-    def move_children(self) -> None:
-        """After the issue moved to another area, its visits and mediations follow it."""
-        area = {
+    def area_ids(self) -> dict[str, int]:
+        """The four area columns, as the rows that copy them (visits, mediations) store them."""
+        return {
             "grid_id": self.grid_id,
             "community_id": self.community_id,
             "subdistrict_id": self.subdistrict_id,
             "district_id": self.district_id,
         }
+
+    def move_children(self) -> None:
+        """After the issue moved to another area, its visits and mediations follow it."""
+        area = self.area_ids()
         self.follow_ups.exclude(**area).update(**area)
         self.mediations.exclude(**area).update(**area)
 
@@ -449,11 +453,8 @@ class IssueArea(models.Model):
         super().save(*args, **kwargs)
 
     def copy_area(self) -> None:
-        issue = self.issue  # type: ignore[attr-defined]
-        self.grid_id = issue.grid_id
-        self.community_id = issue.community_id
-        self.subdistrict_id = issue.subdistrict_id
-        self.district_id = issue.district_id
+        for column, value in self.issue.area_ids().items():  # type: ignore[attr-defined]
+            setattr(self, column, value)
 
 
 class Mediation(IssueArea):
@@ -522,7 +523,8 @@ class Mediation(IssueArea):
 
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):
     def visible_to(self, user: User) -> Self:
-        return self.filter(Scope.for_user(user).issue_q("issue__"))
+        # Visits carry their issue's area columns: no join to the issues.
+        return self.filter(Scope.for_user(user).issue_q())
 
     def pending(self) -> Self:
         return self.filter(done_at__isnull=True)
@@ -675,6 +677,14 @@ class Attachment(models.Model):
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> Self:
         return self.filter(read_at__isnull=True)
+
+    def listed_for(self, user: User) -> Self:
+        """The user's own, leaving out those about an issue outside their area now (they have
+        moved on). The admin's area is an empty Q, which `|` would drop, hence the `&`."""
+        in_area = Q(issue__isnull=True) | (
+            Q(issue__isnull=False) & Scope.for_user(user).issue_q("issue__")
+        )
+        return self.filter(in_area, recipient=user)
 
 
 class Notification(models.Model):

@@ -515,10 +515,7 @@ def schedule_follow_ups(issue: Issue) -> int:
             visit_no=start_no + i + 1,
             assignee_id=assignee_id,
             due_at=issue.resolved_at + timedelta(days=d),
-            grid_id=issue.grid_id,
-            community_id=issue.community_id,
-            subdistrict_id=issue.subdistrict_id,
-            district_id=issue.district_id,
+            **issue.area_ids(),
         )
         for i, d in enumerate(days)
     ]

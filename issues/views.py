@@ -498,14 +498,8 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def notification_list(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    # A notice about an issue outside the user's area (they have moved on) names an issue
-    # they may no longer see. (The admin's area is an empty Q, which `|` would drop.)
-    in_area = Q(issue__isnull=True) | (
-        Q(issue__isnull=False) & Scope.for_user(user).issue_q("issue__")
-    )
     rows = list(
-        Notification.objects.filter(in_area, recipient=user).select_related(
+        Notification.objects.listed_for(request.user).select_related(
             "issue__courtyard", "follow_up"
         )[:100]
     )
@@ -691,20 +685,19 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     user = request.user
     level, area = _dashboard_area(request)
     period_name, period, period_error = _dashboard_period(request)
+    # One condition on the four area columns serves the issues, their visits and mediations.
     area_q = Scope.for_user(user).issue_q()
-    qs = Issue.objects.visible_to(user)
     patrols = Patrol.objects.visible_to(user)
     area_param = ""
     if area is not None:
         area_q &= Q(**{f"{level}_id": area.pk})
-        qs = qs.filter(**{f"{level}_id": area.pk})
         patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
         area_param = f"{level}={area.pk}"
     child = _child_level(level, user)
     categories = {c.pk: c for c in Category.objects.all()}
     wage = next((pk for pk, c in categories.items() if c.code == "wage_arrears"), None)
     d = dashboard.build(
-        qs,
+        Issue.objects.filter(area_q),
         period=period,
         child=f"{child}_id" if child else None,
         wage_id=wage,
