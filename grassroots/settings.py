@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -294,6 +295,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "issues.tasks.sweep_unscheduled_follow_ups",
         "schedule": timedelta(seconds=envint("GRASSROOTS_SWEEP_EVERY_SECONDS", 600)),
         "options": {"expires": 540},
+    },
+    "compact-dashboard-tallies": {
+        "task": "issues.tasks.compact_tallies",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_TALLY_COMPACT_EVERY_SECONDS", 300)),
+        "options": {"expires": 240},
+    },
+    "reconcile-dashboard-tallies": {
+        "task": "issues.tasks.reconcile_tallies",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3600},
     },
 }
 # A notification whose email has not gone out after this long is sent by the sweep.

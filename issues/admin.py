@@ -11,9 +11,13 @@ from issues.models import (
     FollowUp,
     Issue,
     IssueEvent,
+    IssueTally,
     Mediation,
     Notification,
     PhoneReveal,
+    ResolveTimeTally,
+    VisitIssueTally,
+    VisitTally,
 )
 
 
@@ -199,3 +203,43 @@ class PhoneRevealAdmin(AuditAdmin):
     list_select_related = ["user", "issue"]
     search_fields = ["user__username", "=issue__reference"]
     date_hierarchy = "created_at"
+
+
+class TallyAdmin(AuditAdmin):
+    """The dashboard tallies, kept by the database: readable, never edited here (a wrong sum
+    is corrected by the nightly recount, or by `tallies.reconcile()`)."""
+
+    list_filter = ["pending"]
+    ordering = ["-id"]
+
+
+@admin.register(IssueTally)
+class IssueTallyAdmin(TallyAdmin):
+    list_display = [
+        "week",
+        "district_id",
+        "subdistrict_id",
+        "category_id",
+        "collected",
+        "closed",
+        "hazards",
+        "resolved",
+        "on_time",
+        "recovered",
+        "pending",
+    ]
+
+
+@admin.register(ResolveTimeTally)
+class ResolveTimeTallyAdmin(TallyAdmin):
+    list_display = ["week", "district_id", "bucket", "resolved", "pending"]
+
+
+@admin.register(VisitTally)
+class VisitTallyAdmin(TallyAdmin):
+    list_display = ["week", "district_id", "subdistrict_id", "done", "on_time", "satisfied"]
+
+
+@admin.register(VisitIssueTally)
+class VisitIssueTallyAdmin(TallyAdmin):
+    list_display = ["day", "next_day", "district_id", "kind", "n", "pending"]

@@ -766,3 +766,107 @@ class PhoneReveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.issue_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Tally(models.Model):
+    """Dashboard counts of one district and week, kept by PostgreSQL triggers.
+
+    Every insert, update or delete of the counted rows adds a row of differences in the same
+    transaction, so the sums are exact at every moment; `issues.tallies.compact` folds the
+    rows of a key into one. Nothing reads one row alone: every reader sums.
+    """
+
+    district_id = models.IntegerField(_("district"))
+    week = models.DateField(_("week"), help_text=_("The Monday of the local week."))
+    pending = models.BooleanField(_("not yet folded"), default=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.week}"
+
+
+class IssueTally(Tally):
+    """By subdistrict and category: issues collected in the week, and issues resolved in it."""
+
+    subdistrict_id = models.IntegerField(_("subdistrict"))
+    category_id = models.IntegerField(_("category"))
+    collected = models.IntegerField(_("collected"), default=0)
+    closed = models.IntegerField(_("collected, now resolved"), default=0)
+    hazards = models.IntegerField(_("hazards"), default=0)
+    resolved = models.IntegerField(_("resolved"), default=0)
+    on_time = models.IntegerField(_("on time"), default=0)
+    recovered = models.DecimalField(
+        _("amount recovered (yuan)"), max_digits=14, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("issue tally")
+        verbose_name_plural = _("issue tallies")
+        indexes = [
+            models.Index(fields=["district_id", "week"], name="issuetally_district_week"),
+            models.Index(fields=["id"], name="issuetally_pending", condition=Q(pending=True)),
+        ]
+
+
+class ResolveTimeTally(Tally):
+    """Issues resolved in the week by how long they took: whole hours below two days (0–47),
+    whole days from there on (46 + days). The median is read off these counts."""
+
+    bucket = models.IntegerField(_("time to resolve"))
+    resolved = models.IntegerField(_("resolved"), default=0)
+
+    class Meta:
+        verbose_name = _("resolve-time tally")
+        verbose_name_plural = _("resolve-time tallies")
+        indexes = [
+            models.Index(fields=["district_id", "week"], name="resolvetally_district_week"),
+            models.Index(fields=["id"], name="resolvetally_pending", condition=Q(pending=True)),
+        ]
+
+
+class VisitTally(Tally):
+    """Follow-up visits done in the week, by subdistrict: all, on time, and satisfied."""
+
+    subdistrict_id = models.IntegerField(_("subdistrict"))
+    done = models.IntegerField(_("visits done"), default=0)
+    on_time = models.IntegerField(_("on time"), default=0)
+    satisfied = models.IntegerField(_("satisfied"), default=0)
+
+    class Meta:
+        verbose_name = _("visit tally")
+        verbose_name_plural = _("visit tallies")
+        indexes = [
+            models.Index(fields=["district_id", "week"], name="visittally_district_week"),
+            models.Index(fields=["id"], name="visittally_pending", condition=Q(pending=True)),
+        ]
+
+
+class VisitIssueTally(models.Model):
+    """How many issues had a visit done on time (kind 1) or found the resident satisfied
+    (kind 2), without counting an issue twice, kept by PostgreSQL triggers.
+
+    For each issue, the local days with such a visit, d1 < d2 < …, give a row (d, d) of +1 per
+    day and a row (dᵢ, dᵢ₊₁) of +1 per pair of consecutive days. The days of one issue inside a
+    period are consecutive, so over a period S–E the issues counted are the day rows inside it
+    less the pair rows inside it (dᵢ ≥ S, dᵢ₊₁ ≤ E): one per issue with any such day.
+    """
+
+    district_id = models.IntegerField(_("district"))
+    kind = models.SmallIntegerField(_("kind"), choices=[(1, _("On time")), (2, _("Satisfied"))])
+    day = models.DateField(_("day"))
+    next_day = models.DateField(_("next day"))
+    n = models.IntegerField(_("issues"), default=0)
+    pending = models.BooleanField(_("not yet folded"), default=True)
+
+    class Meta:
+        verbose_name = _("visited-issue tally")
+        verbose_name_plural = _("visited-issue tallies")
+        indexes = [
+            models.Index(fields=["district_id", "day"], name="visitissuetally_district_day"),
+            models.Index(fields=["id"], name="visitissuetally_pending", condition=Q(pending=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.kind} {self.day} {self.next_day}"

@@ -74,6 +74,29 @@ def deliver_pending_notifications() -> int:
     )
 
 
+@shared_task(**BEAT)
+def compact_tallies() -> int:
+    """Fold the dashboard tallies' rows of differences; the sums do not change."""
+    from issues import tallies
+
+    return tallies.compact() if tallies.enabled() else 0
+
+
+@shared_task(**BEAT)
+def reconcile_tallies() -> dict[str, int]:
+    """Recount the tallies from the issues and visits, and correct any sum that differs."""
+    import logging
+
+    from issues import tallies
+
+    if not tallies.enabled():
+        return {}
+    fixed = tallies.reconcile()
+    if any(fixed.values()):
+        logging.getLogger(__name__).error("dashboard tallies corrected: %s", fixed)
+    return fixed
+
+
 @shared_task
 def ping() -> str:
     """Used by the end-to-end test and by /healthz's deep check."""
