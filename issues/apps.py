@@ -13,7 +13,7 @@ class IssuesConfig(AppConfig):
 
 
 class _Median:
-    """MEDIAN for SQLite, the embedded default; PostgreSQL has PERCENTILE_CONT."""
+    """The lower median for SQLite, the embedded default, as PERCENTILE_DISC(0.5) on PostgreSQL."""
 
     def __init__(self) -> None:
         self.values: list[float] = []
@@ -25,9 +25,7 @@ class _Median:
     def finalize(self) -> float | None:
         if not self.values:
             return None
-        v = sorted(self.values)
-        mid = len(v) // 2
-        return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+        return sorted(self.values)[(len(self.values) - 1) // 2]
 
 
 def register_sqlite_functions(sender: object, connection: object, **kwargs: object) -> None:

@@ -5,7 +5,8 @@ Definitions (the issue list behind each figure counts exactly the same issues):
 - resolved: issues whose resolution time falls in the period (reopened issues lose it);
 - resolution rate: of the issues collected in the period, the share now resolved or revisited;
 - on-time rate: of the issues resolved in the period, the share resolved by their due time;
-- median time to resolve: median of (resolved − collected) over the issues resolved in it;
+- median time to resolve: the lower median of (resolved − collected) over the issues resolved
+  in it, in whole hours below two days and whole days from there on, rounded down;
 - open by age: open issues now, by calendar days since collection (0–3, 4–7, 8–30, >30);
 - overdue: open issues now whose due time has passed;
 - disputes mediated: issues with a mediation dated in the period;
@@ -40,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Patrol
+from issues import tallies
 from issues.filters import VISIT_ON_TIME
 from issues.models import FollowUp, Issue, Mediation
 
@@ -52,9 +54,9 @@ AGE_BUCKETS = [("0_3", 0, 3), ("4_7", 4, 7), ("8_30", 8, 30), ("31_", 31, None)]
 
 
 class Median(Aggregate):
-    """PERCENTILE_CONT on PostgreSQL; a Python aggregate registered on SQLite connections."""
+    """The lower median: PERCENTILE_DISC on PostgreSQL; a Python aggregate on SQLite."""
 
-    function = "PERCENTILE_CONT"
+    function = "PERCENTILE_DISC"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = DurationField()
 
@@ -217,20 +219,36 @@ def build(
     wage_id: int | None,
     patrols: QuerySet[Patrol],
     area: Q,
+    tallied: Tallied | None = None,
     now: datetime | None = None,
 ) -> Dashboard:
-    """Every figure of one area over one period, in seven queries at any data size.
+    """Every figure of one area over one period, in a fixed number of queries at any size.
 
     `qs` is the area's issues; `area` the same condition on the area columns, which visits
     and mediations carry too, so that they are counted without reading the area's issues.
+    `tallied`, for whole districts on PostgreSQL, reads the weekly tallies instead of the
+    period's issues and visits (`issues.tallies`); the figures are the same.
     """
     now = now or timezone.now()
     d = Dashboard(period=period)
     # One grouped query per kind of row (collected, resolved, open now), fine enough that the
     # category table, the area table, the weekly trend and the totals are all sums of it.
     by = ["category_id", *([child] if child else [])]
-    created = _created(qs, period, by)
-    resolved = _resolved(qs, period, by, wage_id)
+    lo, hi = period.range
+    if tallied is not None:
+        created, resolved = _tallied_folds(tallied, period, child, wage_id)
+        bucket = _tallied_median(tallied, period)
+        visits = _tallied_visits(tallied, period)
+    else:
+        created = _created(qs, period, by)
+        resolved = _resolved(qs, period, by, wage_id)
+        median = qs.filter(resolved_at__range=(lo, hi)).aggregate(
+            m=Median(
+                ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+            )
+        )["m"]
+        bucket = tallies.bucket_of(median.total_seconds()) if median is not None else None
+        visits = _visits(area, lo, hi)
     open_now = _open(qs, now, by)
     folds = (created, resolved, open_now)
     d.by_category = _merge(*(f.rows(f.by_category) for f in folds))
@@ -241,45 +259,19 @@ def build(
         totals.update(zip(f.names, f.total, strict=True))
     for key in Row.__annotations__:
         totals.setdefault(key, 0)
-    lo, hi = period.range
-    totals["median"] = qs.filter(resolved_at__range=(lo, hi)).aggregate(
-        m=Median(
-            ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-        )
-    )["m"]
-    median = totals["median"]
-    totals["median_hours"] = max(0.0, median.total_seconds() / 3600) if median else None
+    totals["median_hours"] = totals["median_days"] = None
+    if bucket is not None and bucket < tallies.HOUR_BUCKETS:
+        totals["median_hours"] = bucket
+    elif bucket is not None:
+        totals["median_days"] = bucket - tallies.DAY_OFFSET
     totals["mediated"] = Mediation.objects.filter(
         area, mediated_on__range=(period.start, period.end)
     ).aggregate(n=Count("issue", distinct=True))["n"]
-    visits = FollowUp.objects.filter(area, done_at__range=(lo, hi))
-    on_time = Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
-    totals.update(
-        visits.aggregate(
-            visits_done=Count("*"),
-            visits_on_time=Count(ONE, filter=on_time),
-            visit_issues_on_time=Count("issue", filter=on_time, distinct=True),
-            visits_satisfied=Count(
-                ONE,
-                filter=Q(
-                    satisfaction__in=[
-                        FollowUp.Satisfaction.SATISFIED,
-                        FollowUp.Satisfaction.BASICALLY,
-                    ]
-                ),
-            ),
-            visit_issues_satisfied=Count(
-                "issue",
-                distinct=True,
-                filter=Q(
-                    satisfaction__in=[
-                        FollowUp.Satisfaction.SATISFIED,
-                        FollowUp.Satisfaction.BASICALLY,
-                    ]
-                ),
-            ),
-        )
-    )
+    totals.update(visits)
+    if tallied is not None:
+        counted = tallies.visit_issue_counts(tallied.districts, period.start, period.end)
+        totals["visit_issues_on_time"] = counted.get(tallies.ON_TIME, 0)
+        totals["visit_issues_satisfied"] = counted.get(tallies.SATISFIED_KIND, 0)
     totals["patrols"] = patrols.filter(started_at__range=(lo, hi)).count()
     totals["resolution_rate"] = rate(totals["closed"], totals["collected"])
     totals["on_time_rate"] = rate(totals["on_time"], totals["resolved"])
@@ -288,6 +280,78 @@ def build(
     d.totals = totals
     d.weeks = _weeks(created, resolved, period)
     return d
+
+
+VISIT_ON_TIME_Q = Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
+VISIT_SATISFIED_Q = Q(
+    satisfaction__in=[FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY]
+)
+
+
+def _visits(area: Q, lo: datetime, hi: datetime) -> dict[str, int]:
+    """Visits done in the period, and the issues behind the visit figures (distinct, so
+    counted from the visits themselves)."""
+    return FollowUp.objects.filter(area, done_at__range=(lo, hi)).aggregate(
+        visits_done=Count("*"),
+        visits_on_time=Count(ONE, filter=VISIT_ON_TIME_Q),
+        visits_satisfied=Count(ONE, filter=VISIT_SATISFIED_Q),
+        visit_issues_on_time=Count("issue", filter=VISIT_ON_TIME_Q, distinct=True),
+        visit_issues_satisfied=Count("issue", filter=VISIT_SATISFIED_Q, distinct=True),
+    )
+
+
+@dataclass(frozen=True)
+class Tallied:
+    """Whole districts (None: all of them), whose dashboards read the tallies."""
+
+    districts: list[int] | None
+
+
+def _tallied_folds(
+    t: Tallied, period: Period, child: str | None, wage_id: int | None
+) -> tuple[Fold, Fold]:
+    created = Fold(names=["collected", "closed", "hazards"], total=[0, 0, 0])
+    resolved = Fold(
+        names=["resolved", "on_time", "recovered", "wage_resolved"], total=[0, 0, Decimal(0), 0]
+    )
+    rows = tallies.issue_sums(t.districts, period.start, period.end, child, wage_id)
+    for g_cat, g_child, g_week, cat, area_id, week, *values in rows:
+        values = [v or 0 for v in values]
+        c, r = values[:3], values[3:]
+        if g_cat and g_child and g_week:
+            created.total, resolved.total = c, r
+            continue
+        part, key = (
+            ("by_category", cat)
+            if not g_cat
+            else ("by_child", area_id)
+            if not g_child
+            else ("by_week", week)
+        )
+        if c[0]:
+            getattr(created, part)[key] = c
+        if r[0]:
+            getattr(resolved, part)[key] = r
+    if not child:
+        created.by_child, resolved.by_child = {}, {}
+    return created, resolved
+
+
+def _tallied_median(t: Tallied, period: Period) -> int | None:
+    """The bucket of the lower median, read off the resolve-time counts."""
+    counts = tallies.resolve_time_counts(t.districts, period.start, period.end)
+    rank = (sum(n for _, n in counts) + 1) // 2
+    seen = 0
+    for bucket, n in counts:
+        seen += n
+        if seen >= rank:
+            return bucket
+    return None
+
+
+def _tallied_visits(t: Tallied, period: Period) -> dict[str, int]:
+    done, on_time, satisfied = tallies.visit_sums(t.districts, period.start, period.end)
+    return {"visits_done": done, "visits_on_time": on_time, "visits_satisfied": satisfied}
 
 
 def _weeks(created: Fold, resolved: Fold, period: Period) -> list[tuple[date, int, int]]:

@@ -538,51 +538,55 @@ def record_follow_up(
     issue = visit.issue
     if visit.assignee_id != by.pk and Actor.STAFF not in actors_for(by, issue):
         raise TransitionRefused(_("This visit is assigned to someone else."))
-    now = timezone.now()
-    changed = FollowUp.objects.filter(pk=visit.pk, done_at__isnull=True).update(
-        done_at=now, done_by=by, method=method, satisfaction=satisfaction, notes=notes.strip()
-    )
-    if not changed:
-        raise TransitionRefused(_("This visit has already been recorded."))
-    visit.refresh_from_db()
-    _event(
-        issue,
-        IssueEvent.Action.FOLLOW_UP,
-        by=by,
-        note=_("Visit %(no)d (%(method)s): %(satisfaction)s. %(notes)s")
-        % {
-            "no": visit.visit_no,
-            "method": visit.get_method_display(),
-            "satisfaction": visit.get_satisfaction_display(),
-            "notes": visit.notes,
-        },
-    )
-    issue.refresh_from_db()
-    if satisfaction == FollowUp.Satisfaction.UNSATISFIED:
-        if issue.status in workflow.TRANSITIONS["reopen"].sources:
-            reopen_issue(
+    with transaction.atomic():
+        # The issue first, as every writer of its visits and status does: two visits of one
+        # issue recorded at once then run one after the other instead of deadlocking.
+        list(Issue.objects.select_for_update().filter(pk=visit.issue_id).values_list("pk"))
+        now = timezone.now()
+        changed = FollowUp.objects.filter(pk=visit.pk, done_at__isnull=True).update(
+            done_at=now, done_by=by, method=method, satisfaction=satisfaction, notes=notes.strip()
+        )
+        if not changed:
+            raise TransitionRefused(_("This visit has already been recorded."))
+        visit.refresh_from_db()
+        _event(
+            issue,
+            IssueEvent.Action.FOLLOW_UP,
+            by=by,
+            note=_("Visit %(no)d (%(method)s): %(satisfaction)s. %(notes)s")
+            % {
+                "no": visit.visit_no,
+                "method": visit.get_method_display(),
+                "satisfaction": visit.get_satisfaction_display(),
+                "notes": visit.notes,
+            },
+        )
+        issue.refresh_from_db()
+        if satisfaction == FollowUp.Satisfaction.UNSATISFIED:
+            if issue.status in workflow.TRANSITIONS["reopen"].sources:
+                reopen_issue(
+                    issue,
+                    by=None,
+                    seen_status=issue.status,
+                    reason=_("The resident was not satisfied at follow-up visit %(no)d.")
+                    % {"no": visit.visit_no},
+                )
+        elif (
+            issue.status == Issue.Status.RESOLVED
+            and not issue.follow_ups.filter(due_at__lte=now, done_at__isnull=True).exists()
+            and not issue.follow_ups.filter(
+                done_at__isnull=False,
+                satisfaction=FollowUp.Satisfaction.UNSATISFIED,
+                done_at__gte=issue.resolved_at,
+            ).exists()
+        ):
+            transition_issue(
                 issue,
+                "revisit",
                 by=None,
                 seen_status=issue.status,
-                reason=_("The resident was not satisfied at follow-up visit %(no)d.")
-                % {"no": visit.visit_no},
+                note=_("Every visit due so far found the resident satisfied."),
             )
-    elif (
-        issue.status == Issue.Status.RESOLVED
-        and not issue.follow_ups.filter(due_at__lte=now, done_at__isnull=True).exists()
-        and not issue.follow_ups.filter(
-            done_at__isnull=False,
-            satisfaction=FollowUp.Satisfaction.UNSATISFIED,
-            done_at__gte=issue.resolved_at,
-        ).exists()
-    ):
-        transition_issue(
-            issue,
-            "revisit",
-            by=None,
-            seen_status=issue.status,
-            note=_("Every visit due so far found the resident satisfied."),
-        )
     return visit
 
 

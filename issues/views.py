@@ -29,7 +29,7 @@ from grassroots.http import AuthedRequest
 from grassroots.paginator import KnownCountPaginator
 from grids.access import Role, Scope
 from grids.models import Community, District, Grid, Patrol, Subdistrict
-from issues import dashboard, exports, services
+from issues import dashboard, exports, services, tallies
 from issues.filters import (
     ALL,
     EARLIEST,
@@ -703,6 +703,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
         wage_id=wage,
         patrols=patrols,
         area=area_q,
+        tallied=_tallied(user, level, area, child),
     )
     children = (
         {
@@ -752,6 +753,21 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     if request.GET.get("format") in ("csv", "xlsx"):
         return _dashboard_download(request, context)
     return render(request, "issues/dashboard.html", context)
+
+
+def _tallied(user: Any, level: str | None, area: Any, child: str | None) -> Any:
+    """Whole districts, broken down no finer than subdistricts, read the tallies."""
+    if not tallies.enabled() or child not in ("subdistrict", "district"):
+        return None
+    scope = Scope.for_user(user)
+    if area is not None:
+        whole = level == "district" and (scope.is_all or area.pk in scope.district_ids)
+        return dashboard.Tallied([area.pk]) if whole else None
+    if scope.is_all:
+        return dashboard.Tallied(None)
+    if scope.district_ids and not (scope.subdistrict_ids or scope.community_ids or scope.grid_ids):
+        return dashboard.Tallied(sorted(scope.district_ids))
+    return None
 
 
 def _child_level(level: str | None, user: Any) -> str | None:

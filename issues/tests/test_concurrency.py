@@ -6,14 +6,16 @@ same `seen_status`, before either writes; the compare-and-set update then lets e
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
-from issues import services, tasks
-from issues.models import Issue, IssueEvent
+from issues import services, tallies, tasks
+from issues.models import FollowUp, Issue, IssueEvent
 from issues.services import TransitionRefused
-from issues.tests.factories import IssueFactory
+from issues.tests.factories import FollowUpFactory, IssueFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -156,3 +158,30 @@ def test_two_runs_of_the_scheduling_task_at_once_schedule_once(courtyard):
     assert sorted(results) == [0, len(days)]
     assert FollowUp.objects.filter(issue=issue).count() == len(days)
     assert IssueEvent.objects.filter(issue=issue, action=IssueEvent.Action.SCHEDULE).count() == 1
+
+
+def test_two_visits_of_one_issue_recorded_at_once_keep_the_tallies_exact(courtyard, staff):
+    """Each visit's trigger counts the issue's other visits: the issue's lock makes the second
+    read the first's, instead of both counting the other as not yet done."""
+    issue = IssueFactory(
+        courtyard=courtyard,
+        status=Issue.Status.RESOLVED,
+        resolved_at=timezone.now() - timedelta(days=10),
+    )
+    first, second = (
+        FollowUpFactory(issue=issue, assignee=staff, visit_no=n, due_at=timezone.now())
+        for n in (1, 2)
+    )
+
+    results = race(
+        issue,
+        lambda i, seen: services.record_follow_up(
+            FollowUp.objects.get(pk=first.pk), by=staff, method="phone", satisfaction="satisfied"
+        ),
+        lambda i, seen: services.record_follow_up(
+            FollowUp.objects.get(pk=second.pk), by=staff, method="phone", satisfaction="satisfied"
+        ),
+    )
+
+    assert all(isinstance(r, FollowUp) for r in results), results
+    assert set(tallies.differences().values()) == {0}

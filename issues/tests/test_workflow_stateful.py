@@ -52,7 +52,7 @@ from hypothesis.stateful import (
 )
 
 from grids.models import Courtyard
-from issues import services, tasks
+from issues import services, tallies, tasks
 from issues.models import (
     FollowUp,
     Issue,
@@ -620,6 +620,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         visits = list(FollowUp.objects.filter(issue__in=self.issue_ids).order_by("visit_no"))
         mediations = list(Mediation.objects.filter(issue__in=self.issue_ids))
         self.check_the_log_only_grows(events)
+        self.check_the_dashboard_tallies_are_exact()
         for pk, issue in issues.items():
             mine = [e for e in events if e.issue_id == pk]
             assert issue.status in STATES, issue.status
@@ -634,6 +635,10 @@ class WorkflowMachine(RuleBasedStateMachine):
             self.pages.setdefault(pk, [])
             if (issue.status, issue.assignee_id) not in self.pages[pk]:
                 self.pages[pk].append((issue.status, issue.assignee_id))
+
+    def check_the_dashboard_tallies_are_exact(self) -> None:
+        if tallies.enabled():
+            assert set(tallies.differences().values()) == {0}
 
     def check_a_refusal_changed_nothing(self) -> None:
         if self.refused is not None:

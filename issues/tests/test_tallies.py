@@ -1,0 +1,328 @@
+"""The dashboard tallies on PostgreSQL: every way of writing keeps them exact, the dashboard
+read from them equals the one counted from the issues, and folding or recounting them changes
+no figure."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from grids.models import Patrol
+from grids.tests.factories import CommunityFactory, CourtyardFactory
+from issues import dashboard, services, tallies, tasks
+from issues.models import FollowUp, Issue, IssueTally
+from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
+from issues.tests.test_celery import wait_for
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are PostgreSQL's"),
+    pytest.mark.django_db,
+]
+S = Issue.Status
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), timezone.get_current_timezone())
+
+
+def exact() -> bool:
+    return set(tallies.differences().values()) == {0}
+
+
+def periods(today: date) -> list[dashboard.Period]:
+    named = [dashboard.Period.named(n, today) for n in ("week", "month", "30d", "year")]
+    monday = today - timedelta(days=today.weekday())
+    return [
+        *named,
+        dashboard.Period(today, today),
+        dashboard.Period(monday - timedelta(days=14), monday - timedelta(days=1)),  # two weeks
+        dashboard.Period(monday - timedelta(days=17), monday - timedelta(days=3)),  # ragged
+        dashboard.Period(today - timedelta(days=400), today - timedelta(days=20)),
+    ]
+
+
+def both(district_id: int, period: dashboard.Period) -> tuple[dashboard.Dashboard, ...]:
+    area = Q(district_id=district_id)
+    kw = {
+        "period": period,
+        "child": "subdistrict_id",
+        "wage_id": category("wage_arrears").pk,
+        "patrols": Patrol.objects.filter(grid__community__subdistrict__district_id=district_id),
+        "area": area,
+    }
+    return (
+        dashboard.build(Issue.objects.filter(area), **kw),
+        dashboard.build(Issue.objects.filter(area), tallied=dashboard.Tallied([district_id]), **kw),
+    )
+
+
+def assert_same_dashboards(district_id: int) -> None:
+    for period in periods(timezone.localdate()):
+        live, tallied = both(district_id, period)
+        assert tallied.totals == live.totals, period
+        assert tallied.by_category == live.by_category, period
+        assert tallied.by_child == live.by_child, period
+        assert tallied.weeks == live.weeks, period
+
+
+@pytest.fixture
+def spread(courtyard, other_courtyard, staff, grid_worker):
+    """Issues over the last fourteen months, many of them just around local midnight, when
+    the local day (and week) is not the UTC one."""
+    today = timezone.localdate()
+    codes = ["road", "dispute", "wage_arrears", "electrical", "sanitation"]
+    made = []
+    for k in range(90):
+        day = today - timedelta(days=(k * 37) % 420)
+        created = local(day, (0, 23, 7, 16)[k % 4], (5, 55, 30, 0)[k % 4])
+        status = (S.COLLECTED, S.LISTED, S.IN_PROGRESS, S.RESOLVED, S.REVISITED)[k % 5]
+        resolved = None
+        if status in Issue.CLOSED_STATUSES:
+            resolved = min(created + timedelta(hours=(k * 7) % 200 + 0.5), timezone.now())
+        code = codes[k % 5]
+        issue = IssueFactory(
+            courtyard=(courtyard, other_courtyard)[k % 2],
+            category=category(code),
+            status=status,
+            created_at=created,
+            resolved_at=resolved,
+            due_at=created + timedelta(days=(k % 9) + 1),
+            created_by=grid_worker,
+            source=(Issue.Source.VISIT, Issue.Source.PATROL)[k % 3 == 0],
+            amount_recovered=Decimal(100 * k) if code == "wage_arrears" and resolved else None,
+        )
+        if resolved and k % 2:
+            FollowUpFactory(
+                issue=issue,
+                assignee=staff,
+                due_at=resolved + timedelta(days=3),
+                done_at=min(resolved + timedelta(days=(k % 6)), timezone.now()),
+                satisfaction=("satisfied", "basically", "unsatisfied")[k % 3],
+            )
+        made.append(issue)
+    return made
+
+
+def test_the_dashboard_from_the_tallies_equals_the_one_counted_from_the_issues(spread, community):
+    assert exact()
+    assert_same_dashboards(community.subdistrict.district_id)
+
+
+def test_every_way_of_writing_keeps_them_exact(spread, community, staff):
+    district_id = community.subdistrict.district_id
+    open_issue = next(i for i in spread if i.status == S.IN_PROGRESS)
+    MediationFactory(issue=open_issue, mediator=staff)
+    services.resolve_issue(open_issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已修复。")
+    assert exact()
+    resolved = Issue.objects.get(pk=open_issue.pk)
+    services.reopen_issue(resolved, by=staff, seen_status=S.RESOLVED, reason="又坏了。")
+    assert exact()
+    changed = spread[3]
+    changed.category = category("sanitation")
+    changed.amount_recovered = Decimal(77)
+    changed.save()
+    assert exact()
+    moved = CourtyardFactory(grid__community=CommunityFactory())
+    moving = Issue.objects.get(pk=spread[4].pk)
+    moving.courtyard = moved
+    moving.save()
+    moving.move_children()
+    assert exact()
+    Issue.objects.filter(pk__in=[i.pk for i in spread[10:20]]).update(status=S.REVISITED)
+    assert exact()
+    visit = FollowUp.objects.filter(issue__district_id=district_id).first()
+    FollowUp.objects.filter(pk=visit.pk).update(satisfaction="unsatisfied", done_at=None)
+    assert exact()
+    Issue.objects.filter(pk__in=[i.pk for i in spread[20:25]]).delete()
+    assert exact()
+    Issue.objects.bulk_create(
+        [
+            Issue(**{**_fields(spread[30]), "reference": f"BULK-{n:04d}", "submission_token": None})
+            for n in range(5)
+        ]
+    )
+    assert exact()
+    assert_same_dashboards(district_id)
+
+
+def _fields(issue: Issue) -> dict:
+    return {
+        f.attname: getattr(issue, f.attname)
+        for f in Issue._meta.concrete_fields
+        if not f.primary_key and f.attname != "search_vector"
+    }
+
+
+def test_an_issue_visited_on_several_days_counts_once_in_any_period(courtyard, community, staff):
+    today = timezone.localdate()
+    issue = IssueFactory(
+        courtyard=courtyard,
+        status=S.RESOLVED,
+        created_at=local(today - timedelta(days=60), 9),
+        resolved_at=local(today - timedelta(days=40), 9),
+    )
+
+    def visit(days_ago: int, late: bool, satisfaction: str) -> FollowUp:
+        done = local(today - timedelta(days=days_ago), 23, 30)
+        return FollowUpFactory(
+            issue=issue,
+            assignee=staff,
+            due_at=done + (timedelta(days=2) if late else -timedelta(hours=3)),
+            done_at=done,
+            satisfaction=satisfaction,
+        )
+
+    visit(30, False, "satisfied")
+    second = visit(25, False, "unsatisfied")
+    visit(25, False, "satisfied")  # the same day
+    visit(18, True, "basically")
+    visit(9, False, "satisfied")
+    district_id = community.subdistrict.district_id
+    assert exact()
+    for start in range(35, 0, -4):
+        for length in (0, 3, 8, 20, 40):
+            period = dashboard.Period(
+                today - timedelta(days=start), min(today, today - timedelta(days=start - length))
+            )
+            live, tallied = both(district_id, period)
+            for key in ("visit_issues_on_time", "visit_issues_satisfied", "visits_done"):
+                assert live.totals[key] == tallied.totals[key], (key, period)
+    FollowUp.objects.filter(pk=second.pk).update(done_at=second.done_at - timedelta(days=12))
+    assert exact()
+    FollowUp.objects.filter(pk=second.pk).delete()
+    assert exact()
+    assert_same_dashboards(district_id)
+
+
+def test_folding_keeps_every_sum(spread, courtyard, community):
+    for _ in range(4):  # four rows of one key
+        IssueFactory(
+            courtyard=courtyard, category=category("road"), created_at=spread[0].created_at
+        )
+    before = tallies.stats()
+    assert before["issues_issuetally"]["pending"] > 0
+
+    removed = tallies.compact()
+
+    after = tallies.stats()
+    rows = sum(t["rows"] for t in before.values()) - sum(t["rows"] for t in after.values())
+    assert removed == rows >= 3
+    assert {t["pending"] for t in after.values()} == {0}
+    assert exact()
+    assert_same_dashboards(community.subdistrict.district_id)
+    assert tallies.compact() == 0
+
+
+def test_the_recount_corrects_a_wrong_sum(spread, community):
+    tally = IssueTally.objects.filter(collected__gt=0).first()
+    IssueTally.objects.filter(pk=tally.pk).update(collected=tally.collected + 5)
+    assert tallies.differences()["issues_issuetally"] == 1
+
+    fixed = tallies.reconcile()
+
+    assert fixed == {
+        "issues_issuetally": 1,
+        "issues_resolvetimetally": 0,
+        "issues_visittally": 0,
+        "issues_visitissuetally": 0,
+    }
+    assert exact()
+    assert_same_dashboards(community.subdistrict.district_id)
+
+
+def test_a_rebuild_starts_over_with_the_same_sums(spread, community):
+    tallies.rebuild()
+
+    assert {t["pending"] for t in tallies.stats().values()} == {0}
+    assert exact()
+    assert_same_dashboards(community.subdistrict.district_id)
+
+
+def test_the_median_is_the_lower_one_in_whole_hours_then_whole_days(courtyard, community):
+    now = timezone.now()
+    for hours in (1.5, 30.2, 30.9, 80, 200):
+        IssueFactory(
+            courtyard=courtyard,
+            status=S.RESOLVED,
+            created_at=now - timedelta(hours=hours),
+            resolved_at=now,
+        )
+    live, tallied = both(
+        community.subdistrict.district_id, dashboard.Period.named("30d", timezone.localdate())
+    )
+    assert live.totals["median_hours"] == tallied.totals["median_hours"] == 30
+    IssueFactory(
+        courtyard=courtyard, status=S.RESOLVED, created_at=now - timedelta(days=5), resolved_at=now
+    )
+    live, tallied = both(
+        community.subdistrict.district_id, dashboard.Period.named("30d", timezone.localdate())
+    )
+    # Six values: the lower median is the third, 30.9 hours.
+    assert live.totals["median_hours"] == tallied.totals["median_hours"] == 30
+    IssueFactory(
+        courtyard=courtyard, status=S.RESOLVED, created_at=now - timedelta(days=9), resolved_at=now
+    )
+    live, tallied = both(
+        community.subdistrict.district_id, dashboard.Period.named("30d", timezone.localdate())
+    )
+    assert live.totals["median_hours"] is tallied.totals["median_hours"] is None
+    assert live.totals["median_days"] == tallied.totals["median_days"] == 3
+
+
+def test_the_district_dashboard_reads_the_tallies(client, district_official, community, spread):
+    client.force_login(district_official)
+
+    with CaptureQueriesContext(connection) as queries:
+        r = client.get(reverse("issues:dashboard") + "?period=year")
+
+    assert r.status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "issues_issuetally" in sql
+    assert "issues_resolvetimetally" in sql
+    assert "issues_visittally" in sql
+    assert (
+        r.context["t"]["collected"]
+        == Issue.objects.filter(
+            district=community.subdistrict.district,
+            created_at__gte=local(timezone.localdate().replace(month=1, day=1), 0),
+        ).count()
+    )
+
+
+def test_a_community_dashboard_counts_the_issues(client, staff, spread):
+    client.force_login(staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        r = client.get(reverse("issues:dashboard"))
+
+    assert r.status_code == 200
+    assert "tally" not in " ".join(q["sql"] for q in queries.captured_queries)
+
+
+def test_folding_and_recounting_are_on_the_beat_schedule(settings):
+    tasks_on_beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "issues.tasks.compact_tallies" in tasks_on_beat
+    assert "issues.tasks.reconcile_tallies" in tasks_on_beat
+
+
+@pytest.mark.usefixtures("celery_worker")
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_folds_and_recounts_them(courtyard, community):
+    for k in range(6):
+        IssueFactory(courtyard=courtyard, created_at=timezone.now() - timedelta(days=k))
+    assert tallies.stats()["issues_issuetally"]["pending"] > 0
+
+    tasks.compact_tallies.delay()
+
+    assert wait_for(lambda: tallies.stats()["issues_issuetally"]["pending"] == 0)
+    IssueTally.objects.update(collected=0)
+    tasks.reconcile_tallies.delay()
+    assert wait_for(exact)
+    assert_same_dashboards(community.subdistrict.district_id)
