@@ -24,6 +24,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -174,6 +176,8 @@ class Fold:
 
     @classmethod
     def of(cls, rows: Any, by: list[str], aggs: dict[str, Any], *, week: bool) -> Fold:
+        if connection.vendor == "postgresql":
+            return cls.in_sql(rows, by, list(aggs), week=week)
         names = list(aggs)
         n, keys = len(names), len(by) + (1 if week else 0)
         fold = cls(names=names, total=[0] * n)
@@ -188,6 +192,41 @@ class Fold:
             for target in targets:
                 for i in range(n):
                     target[i] += values[i]
+        return fold
+
+    @classmethod
+    def in_sql(cls, rows: QuerySet[Any], by: list[str], names: list[str], *, week: bool) -> Fold:
+        """The same sums, four ways in one GROUPING SETS query around the grouped one: a
+        subdistrict's year is some five thousand fine rows, a few dozen summed."""
+        keys = [*by, *(["week"] if week else [])]
+        quote = connection.ops.quote_name
+        fold = cls(names=names, total=[0] * len(names))
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:  # an area with nothing in it
+            return fold
+        grouping = ", ".join(f"GROUPING({quote(k)})" for k in keys)
+        sums = ", ".join(
+            f"sum({quote(n)})" + ("" if n == "recovered" else "::bigint") for n in names
+        )
+        sets = ", ".join(f"({quote(k)})" for k in keys)
+        outer = (
+            f"SELECT {grouping}, {', '.join(quote(k) for k in keys)}, {sums} "  # noqa: S608
+            f"FROM ({sql}) fine GROUP BY GROUPING SETS ({sets}, ())"
+        )
+        parts = [fold.by_category, fold.by_child if len(by) > 1 else {}, fold.by_week]
+        if not week:
+            parts = parts[:2]
+        with connection.cursor() as cursor:
+            cursor.execute(outer, params)
+            for row in cursor.fetchall():
+                flags, key_values = row[: len(keys)], row[len(keys) : 2 * len(keys)]
+                values = [v or 0 for v in row[2 * len(keys) :]]
+                if all(flags):
+                    fold.total = values
+                    continue
+                i = flags.index(0)
+                parts[i if i < len(by) else 2][key_values[i]] = values
         return fold
 
     def rows(self, part: dict[Any, list[Any]]) -> dict[Any, Row]:
