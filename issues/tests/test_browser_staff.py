@@ -185,3 +185,26 @@ def test_the_official_drills_down_and_lands_on_a_matching_list(
     login(small, live_server, "official")
     shot(small, "dashboard-phone.png")
     phone.close()
+
+
+def test_the_district_official_drills_down_from_the_district_to_a_community(
+    page, live_server, district_official, community, courtyard, staff
+):
+    """A district's dashboard is read from the tallies on PostgreSQL; each level down is
+    counted from the issues. Every level's figure matches the list it opens."""
+    now = timezone.now()
+    for n in range(3):
+        IssueFactory(courtyard=courtyard, title=f"楼道堆物 {n}")
+    IssueFactory(courtyard=courtyard, status="resolved", resolved_at=now, due_at=now)
+
+    login(page, live_server, "districtofficial")
+    assert "/dashboard/" in page.url
+    for link in (community.subdistrict.name, community.name, None):
+        collected = int(page.locator("[data-figure=collected] .n").inner_text().replace(",", ""))
+        assert collected == 4
+        if link:
+            page.click(f"[data-testid=area-table] a:text('{link}')")
+            page.wait_for_load_state("networkidle")
+    page.click("[data-figure=resolved]")
+    page.wait_for_load_state("networkidle")
+    assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "1"
