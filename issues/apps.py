@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.checks import CheckMessage, Tags, Warning, register
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +13,7 @@ class IssuesConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         connection_created.connect(register_sqlite_functions)
+        register(check_tally_time_zone, Tags.database)
 
 
 class _Median:
@@ -31,3 +35,26 @@ class _Median:
 def register_sqlite_functions(sender: object, connection: object, **kwargs: object) -> None:
     if getattr(connection, "vendor", "") == "sqlite":
         connection.connection.create_aggregate("grassroots_median", 1, _Median)
+
+
+def check_tally_time_zone(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The dashboard tallies count local days: in the time zone the site runs in."""
+    from django.conf import settings
+
+    from issues import tallies
+
+    if not databases or "default" not in databases or not tallies.enabled():
+        return []
+    installed = tallies.installed_time_zone()
+    if installed is None or installed == settings.TIME_ZONE:
+        return []
+    return [
+        Warning(
+            f"The dashboard tallies count days in {installed}, the site runs in "
+            f"{settings.TIME_ZONE}",
+            hint="Run `python manage.py tallies --rebuild`.",
+            id="issues.W001",
+        )
+    ]

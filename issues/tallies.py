@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -319,6 +320,19 @@ def uninstall() -> None:
             for op in ("insert", "update", "delete"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {function}_{op} ON {table}")
             cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
+
+
+def installed_time_zone() -> str | None:
+    """The time zone the installed triggers count local days in; None when not installed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = %s", [TRIGGERS["issues_issue"][0]]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    found = re.search(r"AT TIME ZONE '([^']+)'", row[0])
+    return found.group(1) if found else None
 
 
 def compact() -> int:

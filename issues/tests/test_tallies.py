@@ -2,10 +2,12 @@
 read from them equals the one counted from the issues, and folding or recounting them changes
 no figure."""
 
+import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +17,7 @@ from django.utils import timezone
 from grids.models import Patrol
 from grids.tests.factories import CommunityFactory, CourtyardFactory
 from issues import dashboard, services, tallies, tasks
+from issues.apps import check_tally_time_zone
 from issues.models import FollowUp, Issue, IssueTally
 from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
 from issues.tests.test_celery import wait_for
@@ -326,3 +329,27 @@ def test_the_worker_folds_and_recounts_them(courtyard, community):
     tasks.reconcile_tallies.delay()
     assert wait_for(exact)
     assert_same_dashboards(community.subdistrict.district_id)
+
+
+def test_the_command_shows_folds_recounts_and_rebuilds_them(spread):
+    out = io.StringIO()
+    call_command("tallies", stdout=out)
+    assert "issues_issuetally" in out.getvalue()
+    assert "Asia/Shanghai" in out.getvalue()
+
+    for flag in ("--compact", "--reconcile", "--rebuild"):
+        out = io.StringIO()
+        call_command("tallies", flag, stdout=out)
+        assert "Done in" in out.getvalue(), flag
+        assert exact()
+
+
+def test_a_check_names_a_time_zone_the_tallies_do_not_count_in(settings):
+    assert not check_tally_time_zone(databases=["default"])
+    tallies.install("Asia/Urumqi")
+    try:
+        warnings = check_tally_time_zone(databases=["default"])
+        assert [w.id for w in warnings] == ["issues.W001"]
+        assert "Asia/Urumqi" in warnings[0].msg
+    finally:
+        tallies.install()
