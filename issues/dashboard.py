@@ -10,11 +10,15 @@ Definitions (the issue list behind each figure counts exactly the same issues):
 - open by age: open issues now, by calendar days since collection (0–3, 4–7, 8–30, >30);
 - overdue: open issues now whose due time has passed;
 - disputes mediated: issues with a mediation dated in the period;
-- follow-ups on time: issues with a visit done in the period no later than a day after it was
-  due; the rate counts visits;
+- follow-ups on time: of the visits done in the period, the share done no later than a day
+  after they were due; shown with the number of issues they were of (the list's count);
 - satisfaction rate: of the visits done in the period, the share satisfied or basically so;
+  likewise shown with the number of issues;
 - money recovered: the sum recovered on wage-arrears issues resolved in the period;
 - patrols: patrols started in the period; hazards: issues logged from a patrol in the period.
+
+Whole districts on PostgreSQL are read from the tallies (`issues.tallies`): the same figures,
+without reading the period's issues and visits.
 """
 
 from __future__ import annotations
