@@ -10,6 +10,11 @@ update or a COPY. `compact` folds each key's rows into one; `reconcile` recounts
 the source tables and adds a correcting row wherever a sum differs; `rebuild` starts over.
 
 SQLite, the embedded default, has no tallies: its dashboards count the issues themselves.
+
+What bypasses triggers (TRUNCATE of one table alone, a restore with
+session_replication_role = replica) and one statement firing two of a table's triggers
+(INSERT … ON CONFLICT DO UPDATE or MERGE on the visits, which the app never writes) can leave
+a sum wrong until the nightly recount corrects it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -149,7 +155,8 @@ class VisitIssueKind(Kind):
         return (
             f"SELECT district_id, kind, day, next_day, sum(sign) AS n FROM ("
             f"WITH days AS ({days}), seq AS (SELECT *, lead(day) OVER "
-            f"(PARTITION BY sign, issue_id, kind ORDER BY day) AS following FROM days) "
+            f"(PARTITION BY sign, issue_id, district_id, kind ORDER BY day) AS following "
+            f"FROM days) "
             f"SELECT sign, district_id, kind, day, day AS next_day FROM seq UNION ALL "
             f"SELECT sign, district_id, kind, day, following FROM seq "
             f"WHERE following IS NOT NULL) rows "
@@ -197,8 +204,14 @@ class VisitIssueKind(Kind):
         return (
             # Two statements changing visits of one issue at once would each see the other's
             # rows as they were: the issue's row lock puts them one after the other, and the
-            # second then reads the first's committed visits.
-            f"PERFORM 1 FROM issues_issue WHERE id IN ({changed}) ORDER BY id FOR UPDATE; "
+            # second then reads the first's committed visits, which needs the fresh snapshot
+            # each statement takes under READ COMMITTED (Django's default). Above it the
+            # count could go wrong silently, so the write is refused instead.
+            f"IF EXISTS ({changed}) AND current_setting('transaction_isolation') "
+            f"<> 'read committed' THEN RAISE EXCEPTION "
+            f"'visits are counted for the dashboards under READ COMMITTED only'; END IF; "
+            f"PERFORM 1 FROM issues_issue WHERE id IN ({changed}) ORDER BY id "
+            f"FOR NO KEY UPDATE; "
             f"WITH changed AS ({changed}), "
             f"now_rows AS (SELECT {cols} FROM {self.source} "
             f"WHERE issue_id IN (SELECT issue_id FROM changed)), "
@@ -298,11 +311,17 @@ def _functions() -> list[tuple[str, str]]:
     ]
 
 
+def _zone(tz: str | None) -> str:
+    """A time zone name, checked, as it is written into the SQL."""
+    tz = tz or settings.TIME_ZONE
+    if tz not in zoneinfo.available_timezones() and tz != "UTC":
+        raise ValueError(f"not a time zone: {tz!r}")
+    return tz
+
+
 def install(tz: str | None = None) -> None:
     """(Re)create the trigger functions and triggers, in the site's time zone."""
-    tz = tz or settings.TIME_ZONE
-    if "'" in tz:
-        raise ValueError(tz)
+    tz = _zone(tz)
     statements = []
     for table, (function, kinds) in TRIGGERS.items():
         statements += _function_sql(function, table, _difference_bodies(kinds, tz))
@@ -384,7 +403,7 @@ def differences(tz: str | None = None) -> dict[str, int]:
     out = {}
     with connection.cursor() as cursor:
         for kind in KINDS:
-            cursor.execute(_against_source(kind, tz or settings.TIME_ZONE, correct=False))
+            cursor.execute(_against_source(kind, _zone(tz), correct=False))
             out[kind.table] = cursor.fetchone()[0]
     return out
 
@@ -398,7 +417,7 @@ def reconcile(tz: str | None = None) -> dict[str, int]:
     fixed = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for kind in KINDS:
-            cursor.execute(_against_source(kind, tz or settings.TIME_ZONE, correct=True))
+            cursor.execute(_against_source(kind, _zone(tz), correct=True))
             fixed[kind.table] = cursor.fetchone()[0]
     return fixed
 
@@ -406,13 +425,15 @@ def reconcile(tz: str | None = None) -> dict[str, int]:
 def rebuild(tz: str | None = None) -> dict[str, int]:
     """Start the tallies over from the source tables, with writes to them held meanwhile."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE issues_issue, issues_followup IN SHARE MODE")
+        # Writes wait; so does a second rebuild (this mode conflicts with itself), instead of
+        # deadlocking with this one over the triggers.
+        cursor.execute("LOCK TABLE issues_issue, issues_followup IN SHARE ROW EXCLUSIVE MODE")
         install(tz)
         cursor.execute(f"TRUNCATE {', '.join(k.table for k in KINDS)}")
         counts = {}
         for kind in KINDS:
             src = f"(SELECT 1 AS sign, s.* FROM {kind.source} s) AS src"
-            cursor.execute(kind.insert(kind.grouped(src, tz or settings.TIME_ZONE), pending=False))
+            cursor.execute(kind.insert(kind.grouped(src, _zone(tz)), pending=False))
             counts[kind.table] = cursor.rowcount
     return counts
 

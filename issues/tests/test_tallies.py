@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -203,6 +203,34 @@ def test_an_issue_visited_on_several_days_counts_once_in_any_period(courtyard, c
     assert_same_dashboards(district_id)
 
 
+def test_visits_of_one_issue_in_two_districts_count_in_each(
+    courtyard, other_community, community, staff
+):
+    """An issue moved between districts by hand can keep visits in both: each district
+    counts the issue once if it has a visit there."""
+    today = timezone.localdate()
+    issue = IssueFactory(courtyard=courtyard, status=S.RESOLVED, resolved_at=timezone.now())
+    here, there = community.subdistrict.district_id, other_community.subdistrict.district_id
+    for days_ago, district in ((6, here), (4, there), (6, there), (2, here)):
+        visit = FollowUpFactory(
+            issue=issue,
+            assignee=staff,
+            due_at=local(today - timedelta(days=days_ago), 12),
+            done_at=local(today - timedelta(days=days_ago), 10),
+            satisfaction="satisfied",
+        )
+        FollowUp.objects.filter(pk=visit.pk).update(
+            district_id=district, subdistrict_id=Issue.objects.get(pk=issue.pk).subdistrict_id
+        )
+    assert exact()
+    for district_id in (here, there):
+        for start, end in ((6, 6), (6, 4), (4, 2), (7, 0), (3, 0)):
+            period = dashboard.Period(today - timedelta(days=start), today - timedelta(days=end))
+            live, tallied = both(district_id, period)
+            assert live.totals["visit_issues_on_time"] == tallied.totals["visit_issues_on_time"]
+            assert live.totals["visit_issues_satisfied"] == tallied.totals["visit_issues_satisfied"]
+
+
 def test_folding_keeps_every_sum(spread, courtyard, community):
     for _ in range(4):  # four rows of one key
         IssueFactory(
@@ -353,3 +381,22 @@ def test_a_check_names_a_time_zone_the_tallies_do_not_count_in(settings):
         assert "Asia/Urumqi" in warnings[0].msg
     finally:
         tallies.install()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_visit_recorded_above_read_committed_is_refused_not_miscounted(courtyard, staff):
+    issue = IssueFactory(courtyard=courtyard, status=S.RESOLVED, resolved_at=timezone.now())
+
+    def record_in_repeatable_read() -> None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            FollowUpFactory(
+                issue=issue, assignee=staff, done_at=timezone.now(), satisfaction="satisfied"
+            )
+
+    with pytest.raises(DatabaseError, match="READ COMMITTED"):
+        record_in_repeatable_read()
+
+    assert not FollowUp.objects.exists()
+    assert exact()
