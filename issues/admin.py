@@ -8,6 +8,7 @@ from grassroots.paginator import CappedPaginator
 from issues.models import (
     Attachment,
     Category,
+    CommunityIssueTally,
     FollowUp,
     Issue,
     IssueEvent,
@@ -16,6 +17,8 @@ from issues.models import (
     Notification,
     PhoneReveal,
     ResolveTimeTally,
+    SubdistrictResolveTimeTally,
+    SubdistrictVisitIssueTally,
     VisitIssueTally,
     VisitTally,
 )
@@ -230,9 +233,31 @@ class IssueTallyAdmin(TallyAdmin):
     ]
 
 
+@admin.register(CommunityIssueTally)
+class CommunityIssueTallyAdmin(TallyAdmin):
+    list_display = [
+        "week",
+        "subdistrict_id",
+        "community_id",
+        "category_id",
+        "collected",
+        "closed",
+        "hazards",
+        "resolved",
+        "on_time",
+        "recovered",
+        "pending",
+    ]
+
+
 @admin.register(ResolveTimeTally)
 class ResolveTimeTallyAdmin(TallyAdmin):
     list_display = ["week", "district_id", "bucket", "resolved", "pending"]
+
+
+@admin.register(SubdistrictResolveTimeTally)
+class SubdistrictResolveTimeTallyAdmin(TallyAdmin):
+    list_display = ["week", "subdistrict_id", "bucket", "resolved", "pending"]
 
 
 @admin.register(VisitTally)
@@ -243,3 +268,8 @@ class VisitTallyAdmin(TallyAdmin):
 @admin.register(VisitIssueTally)
 class VisitIssueTallyAdmin(TallyAdmin):
     list_display = ["day", "next_day", "district_id", "kind", "n", "pending"]
+
+
+@admin.register(SubdistrictVisitIssueTally)
+class SubdistrictVisitIssueTallyAdmin(TallyAdmin):
+    list_display = ["day", "next_day", "subdistrict_id", "kind", "n", "pending"]

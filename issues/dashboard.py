@@ -17,8 +17,8 @@ Definitions (the issue list behind each figure counts exactly the same issues):
 - money recovered: the sum recovered on wage-arrears issues resolved in the period;
 - patrols: patrols started in the period; hazards: issues logged from a patrol in the period.
 
-Whole districts on PostgreSQL are read from the tallies (`issues.tallies`): the same figures,
-without reading the period's issues and visits.
+Whole districts and subdistricts on PostgreSQL are read from the tallies (`issues.tallies`):
+the same figures, without reading the period's issues and visits.
 """
 
 from __future__ import annotations
@@ -262,15 +262,15 @@ def build(
     wage_id: int | None,
     patrols: QuerySet[Patrol],
     area: Q,
-    tallied: Tallied | None = None,
+    tallied: tallies.Areas | None = None,
     now: datetime | None = None,
 ) -> Dashboard:
     """Every figure of one area over one period, in a fixed number of queries at any size.
 
     `qs` is the area's issues; `area` the same condition on the area columns, which visits
     and mediations carry too, so that they are counted without reading the area's issues.
-    `tallied`, for whole districts on PostgreSQL, reads the weekly tallies instead of the
-    period's issues and visits (`issues.tallies`); the figures are the same.
+    `tallied`, for whole districts or subdistricts on PostgreSQL, reads the weekly tallies
+    instead of the period's issues and visits (`issues.tallies`); the figures are the same.
     """
     now = now or timezone.now()
     d = Dashboard(period=period)
@@ -312,7 +312,7 @@ def build(
     ).aggregate(n=Count("issue", distinct=True))["n"]
     totals.update(visits)
     if tallied is not None:
-        counted = tallies.visit_issue_counts(tallied.districts, period.start, period.end)
+        counted = tallies.visit_issue_counts(tallied, period.start, period.end)
         totals["visit_issues_on_time"] = counted.get(tallies.ON_TIME, 0)
         totals["visit_issues_satisfied"] = counted.get(tallies.SATISFIED_KIND, 0)
     totals["patrols"] = patrols.filter(started_at__range=(lo, hi)).count()
@@ -343,21 +343,14 @@ def _visits(area: Q, lo: datetime, hi: datetime) -> dict[str, int]:
     )
 
 
-@dataclass(frozen=True)
-class Tallied:
-    """Whole districts (None: all of them), whose dashboards read the tallies."""
-
-    districts: list[int] | None
-
-
 def _tallied_folds(
-    t: Tallied, period: Period, child: str | None, wage_id: int | None
+    t: tallies.Areas, period: Period, child: str | None, wage_id: int | None
 ) -> tuple[Fold, Fold]:
     created = Fold(names=["collected", "closed", "hazards"], total=[0, 0, 0])
     resolved = Fold(
         names=["resolved", "on_time", "recovered", "wage_resolved"], total=[0, 0, Decimal(0), 0]
     )
-    rows = tallies.issue_sums(t.districts, period.start, period.end, child, wage_id)
+    rows = tallies.issue_sums(t, period.start, period.end, child, wage_id)
     for g_cat, g_child, g_week, cat, area_id, week, *values in rows:
         values = [v or 0 for v in values]
         c, r = values[:3], values[3:]
@@ -380,9 +373,9 @@ def _tallied_folds(
     return created, resolved
 
 
-def _tallied_median(t: Tallied, period: Period) -> int | None:
+def _tallied_median(t: tallies.Areas, period: Period) -> int | None:
     """The bucket of the lower median, read off the resolve-time counts."""
-    counts = tallies.resolve_time_counts(t.districts, period.start, period.end)
+    counts = tallies.resolve_time_counts(t, period.start, period.end)
     rank = (sum(n for _, n in counts) + 1) // 2
     seen = 0
     for bucket, n in counts:
@@ -392,8 +385,8 @@ def _tallied_median(t: Tallied, period: Period) -> int | None:
     return None
 
 
-def _tallied_visits(t: Tallied, period: Period) -> dict[str, int]:
-    done, on_time, satisfied = tallies.visit_sums(t.districts, period.start, period.end)
+def _tallied_visits(t: tallies.Areas, period: Period) -> dict[str, int]:
+    done, on_time, satisfied = tallies.visit_sums(t, period.start, period.end)
     return {"visits_done": done, "visits_on_time": on_time, "visits_satisfied": satisfied}
 
 

@@ -769,11 +769,12 @@ class PhoneReveal(models.Model):
 
 
 class Tally(models.Model):
-    """Dashboard counts of one district and week, kept by PostgreSQL triggers.
+    """Dashboard counts of one area and week, kept by PostgreSQL triggers.
 
     Every insert, update or delete of the counted rows adds a row of differences in the same
     transaction, so the sums are exact at every moment; `issues.tallies.compact` folds the
-    rows of a key into one. Nothing reads one row alone: every reader sums.
+    rows of a key into one. Nothing reads one row alone: every reader sums. Whole districts
+    read the tallies by subdistrict; whole subdistricts those by community.
     """
 
     district_id = models.IntegerField(_("district"))
@@ -787,8 +788,8 @@ class Tally(models.Model):
         return f"{self.district_id} {self.week}"
 
 
-class IssueTally(Tally):
-    """By subdistrict and category: issues collected in the week, and issues resolved in it."""
+class IssueSums(Tally):
+    """Issues collected in the week, and issues resolved in it, by category."""
 
     subdistrict_id = models.IntegerField(_("subdistrict"))
     category_id = models.IntegerField(_("category"))
@@ -802,6 +803,13 @@ class IssueTally(Tally):
     )
 
     class Meta:
+        abstract = True
+
+
+class IssueTally(IssueSums):
+    """By subdistrict and category, for whole districts."""
+
+    class Meta:
         verbose_name = _("issue tally")
         verbose_name_plural = _("issue tallies")
         indexes = [
@@ -810,7 +818,21 @@ class IssueTally(Tally):
         ]
 
 
-class ResolveTimeTally(Tally):
+class CommunityIssueTally(IssueSums):
+    """By community and category, for whole subdistricts."""
+
+    community_id = models.IntegerField(_("community"))
+
+    class Meta:
+        verbose_name = _("issue tally by community")
+        verbose_name_plural = _("issue tallies by community")
+        indexes = [
+            models.Index(fields=["subdistrict_id", "week"], name="communitytally_sub_week"),
+            models.Index(fields=["id"], name="communitytally_pending", condition=Q(pending=True)),
+        ]
+
+
+class ResolveTimeSums(Tally):
     """Issues resolved in the week by how long they took: whole hours below two days (0–47),
     whole days from there on (46 + days). The median is read off these counts."""
 
@@ -818,11 +840,32 @@ class ResolveTimeTally(Tally):
     resolved = models.IntegerField(_("resolved"), default=0)
 
     class Meta:
+        abstract = True
+
+
+class ResolveTimeTally(ResolveTimeSums):
+    """For whole districts."""
+
+    class Meta:
         verbose_name = _("resolve-time tally")
         verbose_name_plural = _("resolve-time tallies")
         indexes = [
             models.Index(fields=["district_id", "week"], name="resolvetally_district_week"),
             models.Index(fields=["id"], name="resolvetally_pending", condition=Q(pending=True)),
+        ]
+
+
+class SubdistrictResolveTimeTally(ResolveTimeSums):
+    """For whole subdistricts."""
+
+    subdistrict_id = models.IntegerField(_("subdistrict"))
+
+    class Meta:
+        verbose_name = _("resolve-time tally by subdistrict")
+        verbose_name_plural = _("resolve-time tallies by subdistrict")
+        indexes = [
+            models.Index(fields=["subdistrict_id", "week"], name="subresolvetally_sub_week"),
+            models.Index(fields=["id"], name="subresolvetally_pending", condition=Q(pending=True)),
         ]
 
 
@@ -839,18 +882,20 @@ class VisitTally(Tally):
         verbose_name_plural = _("visit tallies")
         indexes = [
             models.Index(fields=["district_id", "week"], name="visittally_district_week"),
+            models.Index(fields=["subdistrict_id", "week"], name="visittally_sub_week"),
             models.Index(fields=["id"], name="visittally_pending", condition=Q(pending=True)),
         ]
 
 
-class VisitIssueTally(models.Model):
+class VisitIssueSums(models.Model):
     """How many issues had a visit done on time (kind 1) or found the resident satisfied
     (kind 2), without counting an issue twice, kept by PostgreSQL triggers.
 
-    For each issue, the local days with such a visit, d1 < d2 < …, give a row (d, d) of +1 per
-    day and a row (dᵢ, dᵢ₊₁) of +1 per pair of consecutive days. The days of one issue inside a
-    period are consecutive, so over a period S–E the issues counted are the day rows inside it
-    less the pair rows inside it (dᵢ ≥ S, dᵢ₊₁ ≤ E): one per issue with any such day.
+    For each issue, the local days with such a visit in the area, d1 < d2 < …, give a row
+    (d, d) of +1 per day and a row (dᵢ, dᵢ₊₁) of +1 per pair of consecutive days. The days of
+    one issue inside a period are consecutive, so over a period S–E the issues counted are the
+    day rows inside it less the pair rows inside it (dᵢ ≥ S, dᵢ₊₁ ≤ E): one per issue with
+    any such day.
     """
 
     district_id = models.IntegerField(_("district"))
@@ -861,6 +906,16 @@ class VisitIssueTally(models.Model):
     pending = models.BooleanField(_("not yet folded"), default=True)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.kind} {self.day} {self.next_day}"
+
+
+class VisitIssueTally(VisitIssueSums):
+    """For whole districts."""
+
+    class Meta:
         verbose_name = _("visited-issue tally")
         verbose_name_plural = _("visited-issue tallies")
         indexes = [
@@ -868,5 +923,16 @@ class VisitIssueTally(models.Model):
             models.Index(fields=["id"], name="visitissuetally_pending", condition=Q(pending=True)),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.district_id} {self.kind} {self.day} {self.next_day}"
+
+class SubdistrictVisitIssueTally(VisitIssueSums):
+    """For whole subdistricts."""
+
+    subdistrict_id = models.IntegerField(_("subdistrict"))
+
+    class Meta:
+        verbose_name = _("visited-issue tally by subdistrict")
+        verbose_name_plural = _("visited-issue tallies by subdistrict")
+        indexes = [
+            models.Index(fields=["subdistrict_id", "day"], name="subvisitissuetally_sub_day"),
+            models.Index(fields=["id"], name="subvisitissue_pending", condition=Q(pending=True)),
+        ]

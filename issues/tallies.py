@@ -65,6 +65,11 @@ class Kind:
     sums: tuple[str, ...]
     source: str
     dates: tuple[str, ...]  # the source's columns that place a row in a week
+    areas: tuple[str, ...] = ("district_id", "subdistrict_id")  # the area columns kept
+
+    @property
+    def area_list(self) -> str:
+        return ", ".join(self.areas)
 
     def rows(self, src: str, tz: str) -> str:
         """Each source row's contribution, signed by its `sign` column."""
@@ -96,12 +101,12 @@ class IssueKind(Kind):
         day = f"(created_at AT TIME ZONE '{tz}')::date"
         rday = f"(resolved_at AT TIME ZONE '{tz}')::date"
         return (
-            f"SELECT district_id, subdistrict_id, category_id, {day} AS day, sign AS collected, "
+            f"SELECT {self.area_list}, category_id, {day} AS day, sign AS collected, "
             f"sign * (status IN ({CLOSED}))::int AS closed, "
             f"sign * (source = {PATROL})::int AS hazards, "
             f"0 AS resolved, 0 AS on_time, 0::numeric AS recovered FROM {at(src, 'created_at')} "
             f"UNION ALL "
-            f"SELECT district_id, subdistrict_id, category_id, {rday}, 0, 0, 0, sign, "
+            f"SELECT {self.area_list}, category_id, {rday}, 0, 0, 0, sign, "
             f"sign * (due_at IS NOT NULL AND resolved_at <= due_at)::int, "
             f"sign * coalesce(amount_recovered, 0) FROM {at(src, 'resolved_at')} "
             f"WHERE resolved_at IS NOT NULL"
@@ -118,7 +123,7 @@ class ResolveTimeKind(Kind):
             f"ELSE {DAY_OFFSET} + floor({secs} / 86400)::int END"
         )
         return (
-            f"SELECT district_id, (resolved_at AT TIME ZONE '{tz}')::date AS day, "
+            f"SELECT {self.area_list}, (resolved_at AT TIME ZONE '{tz}')::date AS day, "
             f"{bucket} AS bucket, sign AS resolved FROM {at(src, 'resolved_at')} "
             f"WHERE resolved_at IS NOT NULL"
         )
@@ -147,20 +152,23 @@ class VisitIssueKind(Kind):
 
     def grouped(self, src: str, tz: str) -> str:
         days = " UNION ALL ".join(
-            f"SELECT DISTINCT sign, issue_id, district_id, {kind} AS kind, "
+            f"SELECT DISTINCT sign, issue_id, {self.area_list}, {kind} AS kind, "
             f"(done_at AT TIME ZONE '{tz}')::date AS day FROM {src} "
             f"WHERE {self.qualifies('', kind)}"
             for kind in (ON_TIME, SATISFIED_KIND)
         )
+        areas = self.area_list
+        # Each area chains its own days of an issue: an issue moved by hand can keep visits
+        # in two areas, and each counts it once.
         return (
-            f"SELECT district_id, kind, day, next_day, sum(sign) AS n FROM ("
+            f"SELECT {areas}, kind, day, next_day, sum(sign) AS n FROM ("
             f"WITH days AS ({days}), seq AS (SELECT *, lead(day) OVER "
-            f"(PARTITION BY sign, issue_id, district_id, kind ORDER BY day) AS following "
+            f"(PARTITION BY sign, issue_id, {areas}, kind ORDER BY day) AS following "
             f"FROM days) "
-            f"SELECT sign, district_id, kind, day, day AS next_day FROM seq UNION ALL "
-            f"SELECT sign, district_id, kind, day, following FROM seq "
+            f"SELECT sign, {areas}, kind, day, day AS next_day FROM seq UNION ALL "
+            f"SELECT sign, {areas}, kind, day, following FROM seq "
             f"WHERE following IS NOT NULL) rows "
-            f"GROUP BY district_id, kind, day, next_day HAVING sum(sign) <> 0"
+            f"GROUP BY {areas}, kind, day, next_day HAVING sum(sign) <> 0"
         )
 
     def changed(self, op: str, tz: str) -> str:
@@ -168,7 +176,7 @@ class VisitIssueKind(Kind):
 
         def sig(r: str) -> str:
             return ", ".join(
-                [f"{r}.issue_id", f"{r}.district_id"]
+                [f"{r}.issue_id", *(f"{r}.{a}" for a in self.areas)]
                 + [
                     f"CASE WHEN {self.qualifies(r + '.', k)} "
                     f"THEN ({r}.done_at AT TIME ZONE '{tz}')::date END"
@@ -185,41 +193,49 @@ class VisitIssueKind(Kind):
             return f"SELECT o.issue_id FROM old_rows o WHERE {any_day('o')}"
         return (
             f"SELECT unnest(ARRAY[o.issue_id, n.issue_id]) AS issue_id "
-            f"FROM old_rows o JOIN new_rows n USING (id) "
-            f"WHERE ({sig('o')}) IS DISTINCT FROM ({sig('n')})"
+            f"FROM old_rows o FULL JOIN new_rows n USING (id) "
+            f"WHERE o.id IS NULL OR n.id IS NULL OR ({sig('o')}) IS DISTINCT FROM ({sig('n')})"
         )
 
-    def trigger_body(self, op: str, tz: str) -> str:
-        cols = "id, issue_id, district_id, done_at, due_at, satisfaction"
-        changed = self.changed(op, tz)
-        before = [
-            f"SELECT {cols} FROM now_rows"
-            + (" WHERE id NOT IN (SELECT id FROM new_rows)" if op != "DELETE" else "")
-        ]
-        if op != "INSERT":
-            before.append(
-                f"SELECT {cols} FROM old_rows WHERE issue_id IN (SELECT issue_id FROM changed)"
-            )
-        grouped = self.grouped("states", tz)
-        return (
-            # Two statements changing visits of one issue at once would each see the other's
-            # rows as they were: the issue's row lock puts them one after the other, and the
-            # second then reads the first's committed visits, which needs the fresh snapshot
-            # each statement takes under READ COMMITTED (Django's default). Above it the
-            # count could go wrong silently, so the write is refused instead.
-            f"IF EXISTS ({changed}) AND current_setting('transaction_isolation') "
-            f"<> 'read committed' THEN RAISE EXCEPTION "
-            f"'visits are counted for the dashboards under READ COMMITTED only'; END IF; "
-            f"PERFORM 1 FROM issues_issue WHERE id IN ({changed}) ORDER BY id "
-            f"FOR NO KEY UPDATE; "
-            f"WITH changed AS ({changed}), "
-            f"now_rows AS (SELECT {cols} FROM {self.source} "
-            f"WHERE issue_id IN (SELECT issue_id FROM changed)), "
-            f"before_rows AS ({' UNION ALL '.join(before)}), "
-            f"states AS (SELECT 1 AS sign, * FROM now_rows "
-            f"UNION ALL SELECT -1 AS sign, * FROM before_rows) "
-            f"{self.insert(grouped, pending=True)};"
-        )
+
+def _visit_issue_body(op: str, tz: str, kinds: tuple[VisitIssueKind, ...]) -> str:
+    """Recount the changed issues' visits before and after the statement, for each kind.
+
+    `kinds` go from the narrowest areas to the widest, whose columns all the others' include.
+    """
+    widest = kinds[-1]
+    cols = f"id, issue_id, {widest.area_list}, done_at, due_at, satisfaction"
+    before = [
+        f"SELECT {cols} FROM now_rows"
+        + (" WHERE id NOT IN (SELECT id FROM new_rows)" if op != "DELETE" else "")
+    ]
+    if op != "INSERT":
+        before.append(f"SELECT {cols} FROM old_rows WHERE issue_id = ANY(changed_ids)")
+    recount = " ".join(
+        f"WITH now_rows AS (SELECT {cols} FROM {kind.source} "
+        f"WHERE issue_id = ANY(changed_ids)), "
+        f"before_rows AS ({' UNION ALL '.join(before)}), "
+        f"states AS (SELECT 1 AS sign, * FROM now_rows "
+        f"UNION ALL SELECT -1 AS sign, * FROM before_rows) "
+        f"{kind.insert(kind.grouped('states', tz), pending=True)};"
+        for kind in kinds
+    )
+    return (
+        f"SELECT array_agg(DISTINCT issue_id) FILTER (WHERE issue_id IS NOT NULL) "
+        f"INTO changed_ids FROM ({widest.changed(op, tz)}) c; "
+        # A reminder or an escalation changes no visit's days: nothing more to do.
+        f"IF changed_ids IS NOT NULL THEN "
+        # Two statements changing visits of one issue at once would each see the other's
+        # rows as they were: the issue's row lock puts them one after the other, and the
+        # second then reads the first's committed visits, which needs the fresh snapshot
+        # each statement takes under READ COMMITTED (Django's default). Above it the count
+        # could go wrong silently, so the write is refused instead.
+        f"IF current_setting('transaction_isolation') <> 'read committed' THEN RAISE EXCEPTION "
+        f"'visits are counted for the dashboards under READ COMMITTED only'; END IF; "
+        f"PERFORM 1 FROM issues_issue WHERE id = ANY(changed_ids) ORDER BY id "
+        f"FOR NO KEY UPDATE; "
+        f"{recount} END IF;"
+    )
 
 
 ON_TIME, SATISFIED_KIND = 1, 2
@@ -231,9 +247,25 @@ ISSUES = IssueKind(
     source="issues_issue",
     dates=("created_at", "resolved_at"),
 )
+COMMUNITY_ISSUES = IssueKind(
+    table="issues_communityissuetally",
+    keys=("district_id", "subdistrict_id", "community_id", "category_id", "week"),
+    sums=ISSUES.sums,
+    source="issues_issue",
+    dates=ISSUES.dates,
+    areas=("district_id", "subdistrict_id", "community_id"),
+)
 RESOLVE_TIMES = ResolveTimeKind(
     table="issues_resolvetimetally",
     keys=("district_id", "week", "bucket"),
+    sums=("resolved",),
+    source="issues_issue",
+    dates=("resolved_at",),
+    areas=("district_id",),
+)
+SUBDISTRICT_RESOLVE_TIMES = ResolveTimeKind(
+    table="issues_subdistrictresolvetimetally",
+    keys=("district_id", "subdistrict_id", "week", "bucket"),
     sums=("resolved",),
     source="issues_issue",
     dates=("resolved_at",),
@@ -251,25 +283,82 @@ VISIT_ISSUES = VisitIssueKind(
     sums=("n",),
     source="issues_followup",
     dates=("done_at",),
+    areas=("district_id",),
 )
-KINDS = (ISSUES, RESOLVE_TIMES, VISITS, VISIT_ISSUES)
+SUBDISTRICT_VISIT_ISSUES = VisitIssueKind(
+    table="issues_subdistrictvisitissuetally",
+    keys=("district_id", "subdistrict_id", "kind", "day", "next_day"),
+    sums=("n",),
+    source="issues_followup",
+    dates=("done_at",),
+)
+KINDS = (
+    ISSUES,
+    COMMUNITY_ISSUES,
+    RESOLVE_TIMES,
+    SUBDISTRICT_RESOLVE_TIMES,
+    VISITS,
+    VISIT_ISSUES,
+    SUBDISTRICT_VISIT_ISSUES,
+)
 TRIGGERS = {
-    "issues_issue": ("grassroots_issue_tally", (ISSUES, RESOLVE_TIMES)),
+    "issues_issue": (
+        "grassroots_issue_tally",
+        (ISSUES, COMMUNITY_ISSUES, RESOLVE_TIMES, SUBDISTRICT_RESOLVE_TIMES),
+    ),
     "issues_followup": ("grassroots_visit_tally", (VISITS,)),
 }
+# The columns the tallies of each table are counted from.
+COUNTED = {
+    "issues_issue": (
+        "district_id",
+        "subdistrict_id",
+        "community_id",
+        "category_id",
+        "created_at",
+        "resolved_at",
+        "status",
+        "source",
+        "due_at",
+        "amount_recovered",
+    ),
+    "issues_followup": ("district_id", "subdistrict_id", "done_at", "due_at", "satisfaction"),
+}
 # Kinds whose trigger reads more than the statement's rows, each with a function of its own.
-OWN_TRIGGERS = {"issues_followup": ("grassroots_visit_issue_tally", VISIT_ISSUES)}
+OWN_TRIGGERS = [
+    ("issues_followup", "grassroots_visit_issue_tally", (VISIT_ISSUES, SUBDISTRICT_VISIT_ISSUES)),
+]
+# What a dashboard reads, by the level of the areas it covers whole.
+BY_LEVEL = {
+    "district": {
+        "column": "district_id",
+        "issues": ISSUES,
+        "children": ("subdistrict_id", "district_id"),
+        "resolve_times": RESOLVE_TIMES,
+        "visit_issues": VISIT_ISSUES,
+    },
+    "subdistrict": {
+        "column": "subdistrict_id",
+        "issues": COMMUNITY_ISSUES,
+        "children": ("community_id",),
+        "resolve_times": SUBDISTRICT_RESOLVE_TIMES,
+        "visit_issues": SUBDISTRICT_VISIT_ISSUES,
+    },
+}
 
 
 def enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _function_sql(function: str, table: str, bodies: dict[str, str]) -> list[str]:
+def _function_sql(
+    function: str, table: str, bodies: dict[str, str], declare: str = ""
+) -> list[str]:
     """A plpgsql function running `bodies[TG_OP]`, and its three statement triggers."""
     branches = "\n".join(f"IF TG_OP = '{op}' THEN {body} END IF;" for op, body in bodies.items())
     sql = [
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+        f"{'DECLARE ' + declare if declare else ''}\n"
         f"BEGIN\n{branches}\nRETURN NULL;\nEND\n$body$"
     ]
     referencing = {
@@ -287,17 +376,29 @@ def _function_sql(function: str, table: str, bodies: dict[str, str]) -> list[str
     return sql
 
 
-def _difference_bodies(kinds: tuple[Kind, ...], tz: str) -> dict[str, str]:
-    """Old rows count negatively, new ones positively; one INSERT per kind."""
+def _difference_bodies(
+    kinds: tuple[Kind, ...], tz: str, counted: tuple[str, ...]
+) -> dict[str, str]:
+    """Old rows count negatively, new ones positively; one INSERT per kind. An update counts
+    only the rows in which a `counted` column changed (a reminder changes none)."""
+    old = ", ".join(f"o.{c}" for c in counted)
+    new = ", ".join(f"n.{c}" for c in counted)
+    # Rows whose id itself changed have no partner: they count as changed too.
+    moved = (
+        f"SELECT o.id FROM old_rows o LEFT JOIN new_rows n USING (id) "
+        f"WHERE n.id IS NULL OR ({old}) IS DISTINCT FROM ({new}) "
+        f"UNION SELECT n.id FROM new_rows n LEFT JOIN old_rows o USING (id) WHERE o.id IS NULL"
+    )
     changes = {
         "INSERT": "SELECT 1 AS sign, n.* FROM new_rows n",
         "DELETE": "SELECT -1 AS sign, o.* FROM old_rows o",
-        "UPDATE": "SELECT -1 AS sign, o.* FROM old_rows o UNION ALL "
-        "SELECT 1 AS sign, n.* FROM new_rows n",
+        "UPDATE": "SELECT -1 AS sign, o.* FROM old_rows o WHERE o.id IN (SELECT id FROM moved) "
+        "UNION ALL SELECT 1 AS sign, n.* FROM new_rows n WHERE n.id IN (SELECT id FROM moved)",
     }
     bodies = {}
     for op, select in changes.items():
-        ctes = [f"changes AS ({select})"]
+        ctes = [f"moved AS ({moved})"] if op == "UPDATE" else []
+        ctes.append(f"changes AS ({select})")
         for i, kind in enumerate(kinds[:-1]):
             ctes.append(f"k{i} AS ({kind.insert(kind.grouped('changes', tz), pending=True)})")
         last = kinds[-1].insert(kinds[-1].grouped("changes", tz), pending=True)
@@ -306,9 +407,7 @@ def _difference_bodies(kinds: tuple[Kind, ...], tz: str) -> dict[str, str]:
 
 
 def _functions() -> list[tuple[str, str]]:
-    return [(f, t) for t, (f, _k) in TRIGGERS.items()] + [
-        (f, t) for t, (f, _k) in OWN_TRIGGERS.items()
-    ]
+    return [(f, t) for t, (f, _k) in TRIGGERS.items()] + [(f, t) for t, f, _k in OWN_TRIGGERS]
 
 
 def _zone(tz: str | None) -> str:
@@ -324,10 +423,10 @@ def install(tz: str | None = None) -> None:
     tz = _zone(tz)
     statements = []
     for table, (function, kinds) in TRIGGERS.items():
-        statements += _function_sql(function, table, _difference_bodies(kinds, tz))
-    for table, (function, kind) in OWN_TRIGGERS.items():
-        bodies = {op: kind.trigger_body(op, tz) for op in ("INSERT", "UPDATE", "DELETE")}
-        statements += _function_sql(function, table, bodies)
+        statements += _function_sql(function, table, _difference_bodies(kinds, tz, COUNTED[table]))
+    for table, function, kinds in OWN_TRIGGERS:
+        bodies = {op: _visit_issue_body(op, tz, kinds) for op in ("INSERT", "UPDATE", "DELETE")}
+        statements += _function_sql(function, table, bodies, declare="changed_ids bigint[];")
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
@@ -453,22 +552,34 @@ def stats() -> dict[str, Any]:
 ALL_DISTRICTS = "district_id = ANY(ARRAY(SELECT id FROM grids_district))"
 
 
-def _area(districts: list[int] | None) -> tuple[str, list[Any]]:
-    return ("district_id = ANY(%s)", [districts]) if districts is not None else (ALL_DISTRICTS, [])
+@dataclass(frozen=True)
+class Areas:
+    """Whole areas of one level, whose dashboards read the tallies; `ids` None: all."""
+
+    level: str  # "district" or "subdistrict"
+    ids: list[int] | None
+
+    @property
+    def reads(self) -> dict[str, Any]:
+        return BY_LEVEL[self.level]
+
+    def condition(self) -> tuple[str, list[Any]]:
+        if self.ids is None:
+            if self.level != "district":
+                raise ValueError(self)
+            return ALL_DISTRICTS, []
+        return f"{self.reads['column']} = ANY(%s)", [self.ids]
 
 
-def period_rows(
-    kind: Kind, districts: list[int] | None, start: date, end: date
-) -> tuple[str, list]:
+def period_rows(kind: Kind, areas: Areas, start: date, end: date) -> tuple[str, list]:
     """A relation of `kind`'s keys and sums over the local days start–end, exactly.
 
     The whole weeks come from the tally; the days before the first Monday and after the last
     Sunday are counted from the source rows, with the same expressions the triggers use.
-    `districts` None means all.
     """
     tz = settings.TIME_ZONE
     cols = ", ".join((*kind.keys, *kind.sums))
-    area, area_params = _area(districts)
+    area, area_params = areas.condition()
     first = start + timedelta(days=-start.weekday() % 7)
     last = end - timedelta(days=(end.weekday() + 1) % 7)
     parts: list[str] = []
@@ -497,26 +608,21 @@ def period_rows(
 
 
 def _fetch(
-    kind: Kind,
-    districts: list[int] | None,
-    start: date,
-    end: date,
-    select: str,
-    extra: list[Any] | None = None,
+    kind: Kind, areas: Areas, start: date, end: date, select: str, extra: list[Any] | None = None
 ) -> list[tuple]:
-    rows, params = period_rows(kind, districts, start, end)
+    rows, params = period_rows(kind, areas, start, end)
     with connection.cursor() as cursor:
         cursor.execute(select.format(rows=rows), [*(extra or []), *params])
         return cursor.fetchall()
 
 
 def issue_sums(
-    districts: list[int] | None, start: date, end: date, child: str | None, wage_id: int | None
+    areas: Areas, start: date, end: date, child: str | None, wage_id: int | None
 ) -> list[tuple]:
     """Grouping flags (category, child, week), the three keys, then collected, closed,
     hazards, resolved, on time, money recovered and wage cases resolved: per category, per
     child area, per week, and in all (the row whose three flags are set)."""
-    if child not in (None, "subdistrict_id", "district_id"):
+    if child is not None and child not in areas.reads["children"]:
         raise ValueError(child)
     col = child or "NULL::int"
     select = (
@@ -527,34 +633,34 @@ def issue_sums(
         f"coalesce(sum(resolved) FILTER (WHERE category_id = %s), 0) "
         f"FROM ({{rows}}) t GROUP BY GROUPING SETS ((category_id), ({col}), (week), ())"
     )
-    return _fetch(ISSUES, districts, start, end, select, [wage_id, wage_id])
+    return _fetch(areas.reads["issues"], areas, start, end, select, [wage_id, wage_id])
 
 
-def resolve_time_counts(districts: list[int] | None, start: date, end: date) -> list[tuple]:
+def resolve_time_counts(areas: Areas, start: date, end: date) -> list[tuple]:
     """(bucket, issues resolved) in the order of the buckets."""
     select = (
         "SELECT bucket, sum(resolved) FROM ({rows}) t "
         "GROUP BY bucket HAVING sum(resolved) <> 0 ORDER BY bucket"
     )
-    return _fetch(RESOLVE_TIMES, districts, start, end, select)
+    return _fetch(areas.reads["resolve_times"], areas, start, end, select)
 
 
-def visit_sums(districts: list[int] | None, start: date, end: date) -> tuple[int, int, int]:
+def visit_sums(areas: Areas, start: date, end: date) -> tuple[int, int, int]:
     """Visits done, done on time, and satisfied."""
     select = (
         "SELECT coalesce(sum(done), 0), coalesce(sum(on_time), 0), "
         "coalesce(sum(satisfied), 0) FROM ({rows}) t"
     )
-    return _fetch(VISITS, districts, start, end, select)[0]
+    return _fetch(VISITS, areas, start, end, select)[0]
 
 
-def visit_issue_counts(districts: list[int] | None, start: date, end: date) -> dict[int, int]:
+def visit_issue_counts(areas: Areas, start: date, end: date) -> dict[int, int]:
     """Issues with a visit on time (kind 1) or satisfied (kind 2) on the days start–end."""
-    area, params = _area(districts)
+    area, params = areas.condition()
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT kind, sum(CASE WHEN next_day = day THEN n ELSE -n END) "
-            f"FROM {VISIT_ISSUES.table} WHERE {area} AND day BETWEEN %s AND %s "
+            f"FROM {areas.reads['visit_issues'].table} WHERE {area} AND day BETWEEN %s AND %s "
             f"AND next_day <= %s GROUP BY kind",
             [*params, start, end, end],
         )

@@ -757,17 +757,32 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
 
 
 def _tallied(user: Any, level: str | None, area: Any, child: str | None) -> Any:
-    """Whole districts, broken down no finer than subdistricts, read the tallies."""
-    if not tallies.enabled() or child not in ("subdistrict", "district"):
+    """Whole districts (by subdistrict) and whole subdistricts (by community) read the
+    tallies; smaller or partly covered areas count their issues."""
+    if not tallies.enabled():
         return None
     scope = Scope.for_user(user)
+    by_subdistrict = child in ("subdistrict", "district")
     if area is not None:
-        whole = level == "district" and (scope.is_all or area.pk in scope.district_ids)
-        return dashboard.Tallied([area.pk]) if whole else None
-    if scope.is_all:
-        return dashboard.Tallied(None)
-    if scope.district_ids and not (scope.subdistrict_ids or scope.community_ids or scope.grid_ids):
-        return dashboard.Tallied(sorted(scope.district_ids))
+        if level == "district" and by_subdistrict:
+            whole = scope.is_all or area.pk in scope.district_ids
+            return tallies.Areas("district", [area.pk]) if whole else None
+        if level == "subdistrict" and child == "community":
+            whole = (
+                scope.is_all
+                or area.pk in scope.subdistrict_ids
+                or area.district_id in scope.district_ids
+            )
+            return tallies.Areas("subdistrict", [area.pk]) if whole else None
+        return None
+    if scope.community_ids or scope.grid_ids:
+        return None
+    if scope.is_all and by_subdistrict:
+        return tallies.Areas("district", None)
+    if by_subdistrict and scope.district_ids and not scope.subdistrict_ids:
+        return tallies.Areas("district", sorted(scope.district_ids))
+    if child == "community" and scope.subdistrict_ids and not scope.district_ids:
+        return tallies.Areas("subdistrict", sorted(scope.subdistrict_ids))
     return None
 
 

@@ -50,28 +50,44 @@ def periods(today: date) -> list[dashboard.Period]:
     ]
 
 
-def both(district_id: int, period: dashboard.Period) -> tuple[dashboard.Dashboard, ...]:
-    area = Q(district_id=district_id)
+def both(
+    district_id: int, period: dashboard.Period, *, subdistrict_id: int | None = None
+) -> tuple[dashboard.Dashboard, ...]:
+    """The dashboard counted from the issues, and read from the tallies: of a district by
+    subdistrict, or of a subdistrict by community."""
+    if subdistrict_id is None:
+        area = Q(district_id=district_id)
+        patrols = Patrol.objects.filter(grid__community__subdistrict__district_id=district_id)
+        child, areas = "subdistrict_id", tallies.Areas("district", [district_id])
+    else:
+        area = Q(subdistrict_id=subdistrict_id)
+        patrols = Patrol.objects.filter(grid__community__subdistrict_id=subdistrict_id)
+        child, areas = "community_id", tallies.Areas("subdistrict", [subdistrict_id])
     kw = {
         "period": period,
-        "child": "subdistrict_id",
+        "child": child,
         "wage_id": category("wage_arrears").pk,
-        "patrols": Patrol.objects.filter(grid__community__subdistrict__district_id=district_id),
+        "patrols": patrols,
         "area": area,
     }
     return (
         dashboard.build(Issue.objects.filter(area), **kw),
-        dashboard.build(Issue.objects.filter(area), tallied=dashboard.Tallied([district_id]), **kw),
+        dashboard.build(Issue.objects.filter(area), tallied=areas, **kw),
     )
 
 
 def assert_same_dashboards(district_id: int) -> None:
+    subdistricts = Issue.objects.filter(district_id=district_id).values_list(
+        "subdistrict_id", flat=True
+    )
     for period in periods(timezone.localdate()):
-        live, tallied = both(district_id, period)
-        assert tallied.totals == live.totals, period
-        assert tallied.by_category == live.by_category, period
-        assert tallied.by_child == live.by_child, period
-        assert tallied.weeks == live.weeks, period
+        for subdistrict_id in (None, *sorted(set(subdistricts))):
+            live, tallied = both(district_id, period, subdistrict_id=subdistrict_id)
+            where = (period, subdistrict_id)
+            assert tallied.totals == live.totals, where
+            assert tallied.by_category == live.by_category, where
+            assert tallied.by_child == live.by_child, where
+            assert tallied.weeks == live.weeks, where
 
 
 @pytest.fixture
@@ -257,12 +273,7 @@ def test_the_recount_corrects_a_wrong_sum(spread, community):
 
     fixed = tallies.reconcile()
 
-    assert fixed == {
-        "issues_issuetally": 1,
-        "issues_resolvetimetally": 0,
-        "issues_visittally": 0,
-        "issues_visitissuetally": 0,
-    }
+    assert fixed == {kind.table: int(kind is tallies.ISSUES) for kind in tallies.KINDS}
     assert exact()
     assert_same_dashboards(community.subdistrict.district_id)
 
@@ -399,4 +410,14 @@ def test_a_visit_recorded_above_read_committed_is_refused_not_miscounted(courtya
         record_in_repeatable_read()
 
     assert not FollowUp.objects.exists()
+    assert exact()
+
+
+def test_a_reminder_or_a_title_changes_no_tally(spread):
+    tallies.compact()
+
+    FollowUp.objects.update(reminded_on=timezone.localdate(), escalated_at=timezone.now())
+    Issue.objects.update(title="改过的标题")
+
+    assert {t["pending"] for t in tallies.stats().values()} == {0}
     assert exact()

@@ -46,5 +46,5 @@ class Command(BaseCommand):
     def show(self, when: str) -> None:
         for table, n in tallies.stats().items():
             self.stdout.write(
-                f"{when}: {table:<26} {n['rows']:>10,} rows, {n['pending']:,} not folded"
+                f"{when}: {table:<36} {n['rows']:>10,} rows, {n['pending']:,} not folded"
             )
