@@ -27,7 +27,7 @@ S = Issue.Status
 FIGURE = re.compile(
     r'<a class="figure" data-figure="([^"]+)" href="([^"]+)"><span class="n">(.*?)</span>', re.S
 )
-TABLE_LINK = re.compile(r'<a href="(/issues/\?[^"]+)">(\d+)</a>')
+TABLE_LINK = re.compile(r'<a href="(/issues/\?[^"]+)">([\d,]+)</a>')
 # The figures whose number is a plain count, and the total each shows.
 COUNTED = {
     "collected": "collected",
@@ -229,7 +229,7 @@ def test_it_shows_each_figure_equal_to_the_count_of_the_list_it_links_to(
         href = html.unescape(href)
         assert list_total(client, href) == t[name], (name, href)
         if name in COUNTED:
-            assert shown.strip() == str(t[COUNTED[name]]), name
+            assert shown.strip() == f"{t[COUNTED[name]]:,}", name
 
 
 @pytest.mark.parametrize("who", ["staff", "official", "grid_worker"])
@@ -241,7 +241,7 @@ def test_it_shows_each_table_number_equal_to_the_count_of_its_list(client, reque
     links = TABLE_LINK.findall(page)
     assert links
     for href, shown in links:
-        assert list_total(client, html.unescape(href)) == int(shown), href
+        assert list_total(client, html.unescape(href)) == int(shown.replace(",", "")), href
 
 
 def test_it_breaks_the_staff_dashboard_down_by_grid(client, staff, data, grid, other_grid):
@@ -403,7 +403,7 @@ def test_it_shows_each_named_period_with_figures_that_match_their_lists(
     for name, href, _shown in FIGURE.findall(page):
         assert list_total(client, html.unescape(href)) == r.context["t"][name], name
     for href, shown in TABLE_LINK.findall(page):
-        assert list_total(client, html.unescape(href)) == int(shown), href
+        assert list_total(client, html.unescape(href)) == int(shown.replace(",", "")), href
 
 
 # --- Downloads -----------------------------------------------------------------------------------
