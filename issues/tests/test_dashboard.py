@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 URL = reverse("issues:dashboard")
 S = Issue.Status
 FIGURE = re.compile(
-    r'<a class="figure" data-figure="([^"]+)" href="([^"]+)"><span class="n">(.*?)</span>', re.S
+    r'<a class="figure" data-figure="([^"]+)" href="([^"]+)"><span class="n[^"]*">(.*?)</span>',
+    re.S,
 )
 TABLE_LINK = re.compile(r'<a href="(/issues/\?[^"]+)">([\d,]+)</a>')
 # The figures whose number is a plain count, and the total each shows.
