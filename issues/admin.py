@@ -216,38 +216,17 @@ class TallyAdmin(AuditAdmin):
     ordering = ["-id"]
 
 
+ISSUE_SUMS = ["category_id", "collected", "closed", "hazards", "resolved", "on_time", "recovered"]
+
+
 @admin.register(IssueTally)
 class IssueTallyAdmin(TallyAdmin):
-    list_display = [
-        "week",
-        "district_id",
-        "subdistrict_id",
-        "category_id",
-        "collected",
-        "closed",
-        "hazards",
-        "resolved",
-        "on_time",
-        "recovered",
-        "pending",
-    ]
+    list_display = ["week", "district_id", "subdistrict_id", *ISSUE_SUMS, "pending"]
 
 
 @admin.register(CommunityIssueTally)
 class CommunityIssueTallyAdmin(TallyAdmin):
-    list_display = [
-        "week",
-        "subdistrict_id",
-        "community_id",
-        "category_id",
-        "collected",
-        "closed",
-        "hazards",
-        "resolved",
-        "on_time",
-        "recovered",
-        "pending",
-    ]
+    list_display = ["week", "subdistrict_id", "community_id", *ISSUE_SUMS, "pending"]
 
 
 @admin.register(ResolveTimeTally)
