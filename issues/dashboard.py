@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Patrol
 from issues import tallies
-from issues.filters import VISIT_ON_TIME
+from issues.filters import VISIT_ON_TIME, VISIT_SATISFIED
 from issues.models import FollowUp, Issue, Mediation
 
 # COUNT(1) rather than COUNT(id): the dashboard's indexes carry no id, and counting a
@@ -326,9 +326,7 @@ def build(
 
 
 VISIT_ON_TIME_Q = Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
-VISIT_SATISFIED_Q = Q(
-    satisfaction__in=[FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY]
-)
+VISIT_SATISFIED_Q = Q(satisfaction__in=VISIT_SATISFIED)
 
 
 def _visits(area: Q, lo: datetime, hi: datetime) -> dict[str, int]:

@@ -29,7 +29,9 @@ OPEN = "open"
 ALL = "all"
 STATUS_TABS = [(OPEN, _("Open")), *Issue.Status.choices, (ALL, _("All"))]
 
+# A visit is on time up to a day after it was due; satisfied includes "basically".
 VISIT_ON_TIME = timedelta(days=1)
+VISIT_SATISFIED = (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY)
 VISIT_CHOICES = [
     ("on_time", _("Done on time")),
     ("satisfied", _("Resident satisfied")),
@@ -250,9 +252,7 @@ class IssueFilter(df.FilterSet):
         if kind == "on_time":
             cond &= Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
         elif kind == "satisfied":
-            cond &= Q(
-                satisfaction__in=[FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY]
-            )
+            cond &= Q(satisfaction__in=VISIT_SATISFIED)
         elif kind == "unsatisfied":
             cond &= Q(satisfaction=FollowUp.Satisfaction.UNSATISFIED)
         return qs.filter(Exists(FollowUp.objects.filter(cond, issue=OuterRef("pk"))))

@@ -4,10 +4,10 @@ check and rebuild them.
 A statement on `issues_issue` or `issues_followup` adds, in its own transaction, one row per
 key it changed (district, subdistrict, category, local week) holding the differences: the old
 rows count negatively, the new ones positively, and keys whose differences are all zero are
-left out. So
-the sums are exact at every moment, whatever wrote the rows: the services, the admin, a bulk
-update or a COPY. `compact` folds each key's rows into one; `reconcile` recounts everything from
-the source tables and adds a correcting row wherever a sum differs; `rebuild` starts over.
+left out. So the sums are exact at every moment, whatever wrote the rows: the services, the
+admin, a bulk update or a COPY. `compact` folds each key's rows into one; `reconcile` recounts
+everything from the source tables and adds a correcting row wherever a sum differs; `rebuild`
+starts over.
 
 SQLite, the embedded default, has no tallies: its dashboards count the issues themselves.
 
@@ -19,7 +19,6 @@ a sum wrong until the nightly recount corrects it.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import zoneinfo
@@ -31,14 +30,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues.models import FollowUp, Issue
-
-log = logging.getLogger(__name__)
+from issues.filters import VISIT_ON_TIME, VISIT_SATISFIED
+from issues.models import Issue
 
 CLOSED = ", ".join(f"'{s}'" for s in Issue.CLOSED_STATUSES)
-SATISFIED = ", ".join(
-    f"'{s}'" for s in (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY)
-)
+SATISFIED = ", ".join(f"'{s}'" for s in VISIT_SATISFIED)
+# The grace of issues.filters.VISIT_ON_TIME in seconds, so no session time zone can stretch it.
+ON_TIME_GRACE = f"interval '{int(VISIT_ON_TIME.total_seconds())} seconds'"
 PATROL = f"'{Issue.Source.PATROL}'"
 WEEK_OF_DAY = "(day - (extract(isodow FROM day)::int - 1))"
 # Resolution times: whole hours below two days, whole days from there on.
@@ -131,11 +129,9 @@ class ResolveTimeKind(Kind):
 
 class VisitKind(Kind):
     def rows(self, src: str, tz: str) -> str:
-        # One day of grace, as issues.filters.VISIT_ON_TIME; in hours, so no session time
-        # zone can stretch it.
         return (
-            f"SELECT district_id, subdistrict_id, (done_at AT TIME ZONE '{tz}')::date AS day, "
-            f"sign AS done, sign * (done_at <= due_at + interval '24 hours')::int AS on_time, "
+            f"SELECT {self.area_list}, (done_at AT TIME ZONE '{tz}')::date AS day, "
+            f"sign AS done, sign * (done_at <= due_at + {ON_TIME_GRACE})::int AS on_time, "
             f"sign * (satisfaction IN ({SATISFIED}))::int AS satisfied "
             f"FROM {at(src, 'done_at')} WHERE done_at IS NOT NULL"
         )
@@ -147,7 +143,7 @@ class VisitIssueKind(Kind):
     @staticmethod
     def qualifies(row: str, kind: int) -> str:
         if kind == ON_TIME:
-            return f"{row}done_at IS NOT NULL AND {row}done_at <= {row}due_at + interval '24 hours'"
+            return f"{row}done_at IS NOT NULL AND {row}done_at <= {row}due_at + {ON_TIME_GRACE}"
         return f"{row}done_at IS NOT NULL AND {row}satisfaction IN ({SATISFIED})"
 
     def grouped(self, src: str, tz: str) -> str:
