@@ -8,7 +8,9 @@ of the district, and an outsider who is staff of another community of another di
 import importlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -249,7 +251,18 @@ def phone(browser) -> Iterator[object]:
     context.close()
 
 
-SCREENSHOTS = settings.BASE_DIR / "docs" / "screenshots"
+# The browser tests write their screenshots into a scratch folder, so that a test run never
+# changes a tracked file; `python3 dev.py test --update-screenshots` points this at docs/.
+SCREENSHOTS = Path(
+    os.environ.get("GRASSROOTS_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "grassroots-screenshots"
+)
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot of what the user sees, saved under SCREENSHOTS."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def login(page, live_server, username: str, password: str = "grassroots-test") -> None:

@@ -3,6 +3,7 @@
 
     python3 dev.py run     virtualenv, install, migrate, demo data; web + Celery worker + beat
     python3 dev.py test    virtualenv, install, checks (ruff, migrations), the whole test suite
+        --update-screenshots   also refresh docs/screenshots/ from the browser tests
 
 Uses only the standard library, so it works before anything is installed.
 """
@@ -125,6 +126,9 @@ def test(args: list[str]) -> int:
     ensure_venv("requirements-dev.txt")
     env = {**os.environ}
     env.pop("DEBUG", None)
+    if "--update-screenshots" in args:
+        args = [a for a in args if a != "--update-screenshots"]
+        env["GRASSROOTS_SCREENSHOTS"] = str(ROOT / "docs" / "screenshots")
     say("ruff check")
     if subprocess.run([BIN / "ruff", "check", "."], cwd=ROOT).returncode:
         return 1

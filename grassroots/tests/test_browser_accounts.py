@@ -2,14 +2,9 @@
 
 import pytest
 
-from conftest import SCREENSHOTS, login
+from conftest import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_five_wrong_passwords_show_the_pause_in_chinese(phone, live_server, grid_worker):

@@ -8,17 +8,12 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from conftest import SCREENSHOTS, login
+from conftest import login, shot
 from grids.models import Patrol
 from issues.models import FollowUp, Issue, IssueEvent, Notification
 from issues.tests.factories import FollowUpFactory, IssueFactory, category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 @pytest.fixture

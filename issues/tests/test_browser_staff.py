@@ -7,16 +7,11 @@ import re
 import pytest
 from django.utils import timezone
 
-from conftest import SCREENSHOTS, login
+from conftest import login, shot
 from issues.models import Issue, IssueEvent
 from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 @pytest.fixture
