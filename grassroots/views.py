@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from grassroots.celery import app as celery_app
@@ -38,6 +39,12 @@ def _broker_ok() -> bool:
         return True
     except Exception:
         return False
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the icon."""
+    return redirect(static("favicon.svg"))
 
 
 @login_not_required
