@@ -1,3 +1,4 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -186,3 +187,29 @@ def test_it_leaves_unread_notifications_for_the_demo_users(seeded: str) -> None:
     assert unread.filter(recipient__username="staff", kind="urgent").exists()
     assert unread.filter(recipient__username="gridworker", kind="assigned").exists()
     assert unread.filter(kind="follow_up_due", follow_up__isnull=False).exists()
+
+
+def test_it_leaves_beat_nothing_to_send_about_the_past(seeded: str, mailoutbox) -> None:
+    """Starting beat after seeding must not mail hundreds of historical messages."""
+    from django.conf import settings
+
+    from issues import notifications, services
+
+    now = timezone.now()
+    assert Notification.objects.exists()
+    assert not Notification.objects.filter(delivered_at__isnull=True).exists()
+    due = FollowUp.objects.due(now)
+    assert due.exists()
+    assert not due.exclude(reminded_on=timezone.localdate(now)).exists()
+    overdue = FollowUp.objects.overdue(now, settings.FOLLOW_UP_GRACE)
+    assert not overdue.filter(escalated_at__isnull=True).exists()
+    before = Notification.objects.count()
+
+    # What beat runs first, as it would run it: each finds nothing to do.
+    assert services.remind_due_follow_ups(now) == 0
+    assert services.escalate_overdue_follow_ups(now) == 0
+    assert services.sweep_unscheduled_follow_ups(now) == 0
+    assert notifications.deliver_pending(now, older_than=timedelta(0)) == 0
+
+    assert Notification.objects.count() == before
+    assert mailoutbox == []

@@ -659,8 +659,8 @@ class IssueSeeder:
     def plan_notifications(self) -> None:
         """The messages the services and the beat tasks would have sent by now.
 
-        Reminders and escalations are stamped on their visits as the beat tasks stamp them,
-        so that starting the beat after seeding does not send them all again.
+        Reminders and escalations are stamped on their visits as the beat tasks stamp them, and
+        every message is delivered, so that starting beat after seeding sends none of them again.
         """
         now, rng = self.now, self.rng
         midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -670,13 +670,17 @@ class IssueSeeder:
             issue = story.issue
             notices += [(user, kind, at, issue, None) for user, kind, at in story.notices]
             for visit in story.pending_visits():
-                reminded = max(visit.due_at, midnight) + timedelta(minutes=rng.randint(1, 5))
-                if reminded < now:
+                # Every visit due by now has had today's reminder, and every one overdue past
+                # the grace its escalation: beat finds only what falls due after seeding.
+                if visit.due_at <= now:
+                    after = max(visit.due_at, midnight) + timedelta(minutes=rng.randint(1, 5))
+                    reminded = min(after, now)
                     visit.reminded_on = timezone.localdate(reminded)
                     kind = Notification.Kind.FOLLOW_UP_DUE
                     notices.append((visit.assignee, kind, reminded, issue, visit))
-                escalated = visit.due_at + grace + timedelta(minutes=rng.randint(1, 15))
-                if escalated < now:
+                if visit.due_at < now - grace:
+                    after = visit.due_at + grace + timedelta(minutes=rng.randint(1, 15))
+                    escalated = min(after, now)
                     visit.escalated_at = escalated
                     kind = Notification.Kind.FOLLOW_UP_OVERDUE
                     notices += [(u, kind, escalated, issue, visit) for u in story.place.staff]
@@ -698,6 +702,8 @@ class IssueSeeder:
                     follow_up=visit,
                     created_at=at,
                     read_at=None if unread else read_at,
+                    # Sent by email when it was made: beat's sweep has nothing to send again.
+                    delivered_at=at,
                 )
             )
 
