@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import venv
 from pathlib import Path
@@ -29,6 +31,21 @@ def say(message: str) -> None:
     print(f"\033[1m» {message}\033[0m", flush=True)
 
 
+def digest() -> str:
+    return hashlib.sha256(
+        b"".join(p.read_bytes() for p in sorted(ROOT.glob("requirements*.txt")))
+    ).hexdigest()
+
+
+def installed(requirements: str) -> bool:
+    """Whether this exact `requirements` file is installed in .venv already."""
+    stamps = [VENV / f".installed-{requirements}"]
+    if requirements == "requirements.txt":
+        # requirements-dev.txt includes requirements.txt: its stamp will do for the app.
+        stamps.append(VENV / ".installed-requirements-dev.txt")
+    return any(s.exists() and s.read_text() == digest() for s in stamps)
+
+
 def ensure_venv(requirements: str) -> None:
     """Create .venv and install `requirements` unless that exact file is installed already."""
     if sys.version_info < (3, 11):
@@ -36,23 +53,49 @@ def ensure_venv(requirements: str) -> None:
     if not PY.exists():
         say("Creating the virtualenv in .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    req = ROOT / requirements
-    digest = hashlib.sha256(
-        b"".join(p.read_bytes() for p in sorted(ROOT.glob("requirements*.txt")))
-    ).hexdigest()
-    stamp = VENV / f".installed-{requirements}"
-    if stamp.exists() and stamp.read_text() == digest:
+    if PY.exists() and installed(requirements):
         return
     say(f"Installing {requirements}")
     subprocess.run(
-        [PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", req],
+        [
+            PY,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            ROOT / requirements,
+        ],
         check=True,
     )
-    stamp.write_text(digest)
+    (VENV / f".installed-{requirements}").write_text(digest())
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+# A line each process prints once it is ready for work.
+READY_LINES = {"worker": " ready.", "beat": "beat: Starting..."}
+
+
+def relay(name: str, process: subprocess.Popen[str], ready: threading.Event) -> None:
+    """Print a process's output, each line named by its process; note its ready line."""
+    marker = READY_LINES.get(name)
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(f"{name:<6} | {line}", end="", flush=True)
+        if marker and marker in line:
+            ready.set()
+
+
+def port_answers(port: str) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def run() -> int:
@@ -60,11 +103,14 @@ def run() -> int:
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
     env.setdefault("PYTHONUNBUFFERED", "1")
     port = os.environ.get("PORT", "8000")
+    var_dir = Path(env.get("GRASSROOTS_VAR_DIR") or ROOT / "var")
+    # Notification e-mails go to files, one per message, not into the console's log.
+    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    env.setdefault("EMAIL_FILE_PATH", str(var_dir / "mail"))
     say("Migrating the database")
     manage("migrate", "--no-input", env=env)
     say("Loading the demo data")
     manage("seed_demo", env=env)
-    (ROOT / "var").mkdir(exist_ok=True)
     commands = {
         "web": [PY, "manage.py", "runserver", f"127.0.0.1:{port}"],
         "worker": [
@@ -81,29 +127,42 @@ def run() -> int:
     # Own sessions: Ctrl-C reaches only this script, which stops each process exactly once
     # (a second SIGINT would make Celery abandon its running tasks).
     processes = {
-        name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=os.name != "nt")
+        name: subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            start_new_session=os.name != "nt",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
         for name, cmd in commands.items()
     }
-    print(
-        f"""
-  Grassroots is running at http://127.0.0.1:{port}/
+    ready = {name: threading.Event() for name in processes}
+    for name, process in processes.items():
+        threading.Thread(target=relay, args=(name, process, ready[name]), daemon=True).start()
 
-  Demo logins (password grassroots-demo):
-    gridworker   grid worker of 冲赛康社区's first grid
-    staff        community staff of 冲赛康社区
-    official     official of 八廓街道
-    admin        administrator (/admin/)
-
-  Press Ctrl-C to stop the web server, the Celery worker and beat.
-""",
-        flush=True,
-    )
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     # A service manager's SIGTERM stops the three processes as Ctrl-C does.
     signal.signal(signal.SIGTERM, stop)
     try:
+        # The banner comes last, once the web server answers and the worker and beat are up.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and all(p.poll() is None for p in processes.values()):
+            if not ready["web"].is_set() and port_answers(port):
+                ready["web"].set()
+            if all(event.is_set() for event in ready.values()):
+                break
+            time.sleep(0.3)
+        waiting = [name for name, event in ready.items() if not event.is_set()]
+        if all(p.poll() is None for p in processes.values()):
+            files = env["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+            mail = Path(env["EMAIL_FILE_PATH"]) if files else None
+            print(banner(port, mail, waiting), flush=True)
         while all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)
         failed = [name for name, p in processes.items() if p.poll() is not None]
@@ -120,6 +179,24 @@ def run() -> int:
         except subprocess.TimeoutExpired:
             p.kill()
     return 0
+
+
+def banner(port: str, mail: Path | None, waiting: list[str]) -> str:
+    late = f"\n  Still starting: {', '.join(waiting)}.\n" if waiting else ""
+    mail_line = f"\n  Notification e-mails are written to {mail}/, one file each." if mail else ""
+    return f"""
+  Grassroots is running at http://127.0.0.1:{port}/
+{late}
+  Demo logins (password grassroots-demo):
+    gridworker   grid worker of 冲赛康社区's first grid
+    staff        community staff of 冲赛康社区
+    official     official of 八廓街道
+    admin        administrator (/admin/)
+{mail_line}
+  Another port: PORT=8001 python3 dev.py run
+
+  Press Ctrl-C to stop the web server, the Celery worker and beat.
+"""
 
 
 def test(args: list[str]) -> int:

@@ -216,6 +216,8 @@ EMAIL_BACKEND = os.environ.get(
     if DEBUG or TESTING
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# Where the file-based backend (which `dev.py run` uses) writes each message.
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
