@@ -5,11 +5,9 @@ from django.views.i18n import set_language
 
 from grassroots import views
 
-admin.site.site_header = admin.site.site_title = "Grassroots"
-
 urlpatterns = [
     path("", views.home, name="home"),
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -308,6 +308,7 @@ def everyone(answer: Answer, anonymous: Answer = LOGIN) -> dict[str, Answer]:
 
 
 PUBLIC = everyone(200, anonymous=200)
+ICON = (302, "/static/favicon.svg")
 POST_ONLY = everyone(405)
 
 
@@ -424,6 +425,7 @@ MATRIX: dict[str, list[Case]] = {
         )
     ],
     "healthz": [get_anywhere(lambda w: reverse("healthz"), PUBLIC)],
+    "favicon": [get_anywhere(lambda w: "/favicon.ico", everyone(ICON, anonymous=ICON))],
     "set_language": [
         get_anywhere(lambda w: reverse("set_language") + "?next=/", everyone(302, 302)),
         Case(
