@@ -63,7 +63,8 @@ MISSING_FOR_PRODUCTION = (
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with our site as admin.site (grassroots/admin.py).
+    "grassroots.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,7 +75,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
-    "axes",
+    "grassroots.apps.AxesConfig",
     "grassroots",
     "grids",
     "issues",

@@ -1,11 +1,16 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.sessions.models import Session
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from grids import services
+from grids.forms import GridWorkerCreationForm
 from grids.models import (
     Community,
     Courtyard,
@@ -63,11 +68,62 @@ class CourtyardAdmin(admin.ModelAdmin):
 
 @admin.register(GridWorker)
 class GridWorkerAdmin(admin.ModelAdmin):
-    list_display = ["user", "phone", "is_active"]
+    list_display = ["__str__", "username", "phone", "is_active"]
     list_filter = ["is_active"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
     autocomplete_fields = ["user", "grids"]
+    # Adding one is a single form: the account, the name and phone, and the grids.
+    add_form = GridWorkerCreationForm
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "full_name",
+                    "phone",
+                    "username",
+                    "email",
+                    "password1",
+                    "password2",
+                    "grids",
+                ]
+            },
+        )
+    ]
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, worker: GridWorker) -> str:
+        return worker.user.username
+
+    def get_fieldsets(self, request: HttpRequest, obj: GridWorker | None = None) -> Any:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: GridWorker | None = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: GridWorker, form: Any, change: bool) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        worker = services.add_grid_worker(
+            full_name=data["full_name"],
+            username=data["username"],
+            password=data["password1"],
+            phone=data["phone"],
+            grids=data["grids"],
+            email=data["email"],
+        )
+        # The admin goes on with the form's instance (its message, its log, its redirect).
+        obj.pk, obj.user = worker.pk, worker.user
+        obj._state.adding, obj._state.db = False, worker._state.db
+        return None
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:  # on adding, add_grid_worker has set the grids
+            super().save_related(request, form, formsets, change)
 
 
 @admin.register(StaffAssignment)

@@ -18,6 +18,17 @@ phone_validator = RegexValidator(
 )
 
 
+def person_name(user: User) -> str:
+    """How the app names a person: their full name, or their username if they have none."""
+    return user.get_full_name() or user.username
+
+
+def person_label(user: User) -> str:
+    """A person in the admin's pickers, where two people may share a name: 拉姆 (lamu)."""
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
+
+
 class AreaQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> Self:
         """Areas inside the user's scope: the area itself or one of its parents is assigned."""
@@ -166,7 +177,7 @@ class GridWorker(models.Model):
         verbose_name_plural = _("grid workers")
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        return person_name(self.user)
 
 
 class StaffAssignment(models.Model):

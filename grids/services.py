@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.access import Scope
-from grids.models import Grid, Patrol
+from grids.models import Grid, GridWorker, Patrol
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -41,3 +43,23 @@ def end_patrol(patrol: Patrol, *, by: User, notes: str = "") -> Patrol:
         raise PatrolRefused(_("This patrol has already ended."))
     patrol.refresh_from_db()
     return patrol
+
+
+@transaction.atomic
+def add_grid_worker(
+    *,
+    full_name: str,
+    username: str,
+    password: str,
+    phone: str,
+    grids: Iterable[Grid],
+    email: str = "",
+) -> GridWorker:
+    """Create a grid worker's account and profile together: they can log in and see their grids."""
+    # The whole name in first_name, as Chinese names are written (get_full_name() returns it).
+    user = get_user_model().objects.create_user(
+        username=username, password=password, first_name=full_name.strip(), email=email
+    )
+    worker = GridWorker.objects.create(user=user, phone=phone)
+    worker.grids.set(grids)
+    return worker

@@ -215,6 +215,10 @@ class TallyAdmin(AuditAdmin):
     list_filter = ["pending"]
     ordering = ["-id"]
 
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # Internal: kept off the admin's index and menu; their lists still open by URL.
+        return {}
+
 
 ISSUE_SUMS = ["category_id", "collected", "closed", "hazards", "resolved", "on_time", "recovered"]
 

@@ -12,7 +12,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Courtyard, Patrol
+from grids.models import Courtyard, Patrol, person_name
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
 from issues.photos import CleanPhoto, clean_photo
 
@@ -72,10 +72,6 @@ def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "username")
     )
-
-
-def person_name(user: User) -> str:
-    return user.get_full_name() or user.username
 
 
 class UserChoiceField(forms.ModelChoiceField):

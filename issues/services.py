@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from grids.access import Scope
 from grids.models import Courtyard, GridWorker, Patrol
+from grids.models import person_name as _name
 from issues import notifications, tasks, workflow
 from issues.models import (
     Attachment,
@@ -294,10 +295,6 @@ def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: An
     if action not in services:
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
     return services[action](issue, by=by, seen_status=seen_status, **data)
-
-
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
 
 
 def _may_be_assigned(user: User, issue: Issue) -> bool:

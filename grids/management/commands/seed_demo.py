@@ -35,6 +35,7 @@ from grids.models import (
     StaffAssignment,
     Subdistrict,
 )
+from grids.models import person_name as name_of
 from issues import workflow
 from issues.models import (
     Category,
@@ -83,10 +84,6 @@ def yuan(amount: int) -> str:
     if amount < 10000:
         return str(amount)
     return f"{amount / 10000:.2f}".rstrip("0").rstrip(".") + "万"
-
-
-def name_of(user: User) -> str:
-    return user.get_full_name() or user.username
 
 
 def local(at: datetime) -> str:
