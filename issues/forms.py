@@ -242,6 +242,8 @@ class MediationForm(forms.ModelForm):
         kwargs.setdefault("initial", {}).setdefault("mediated_on", timezone.localdate())
         super().__init__(*args, **kwargs)
         self.prefix = "mediation"
+        # A prompt, not Django's "---------": the outcome is chosen, never assumed.
+        self.fields["outcome"].choices = [("", _("Choose the outcome")), *Mediation.Outcome.choices]
 
 
 class FollowUpForm(forms.ModelForm):

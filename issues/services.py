@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,7 +125,10 @@ def check_allowed(issue: Issue, action: str, *, by: User | None, seen_status: st
                 _("This issue is “%(status)s”: “%(action)s” is not possible now.")
                 % {
                     "status": Issue.Status(seen_status).label,
-                    "action": IssueEvent.Action(action).label,
+                    # The action by its button's name ("列入清单"), not its event's ("已列入清单").
+                    "action": render_to_string(
+                        "issues/partials/action_label.html", {"action": action}
+                    ).strip(),
                 }
             )
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
@@ -468,7 +472,10 @@ def record_mediation(
         issue,
         IssueEvent.Action.MEDIATE,
         by=by,
-        note=f"{mediation.get_outcome_display()}: {mediation.agreement}".strip(": "),
+        note=_("%(outcome)s: %(agreement)s")
+        % {"outcome": mediation.get_outcome_display(), "agreement": mediation.agreement}
+        if mediation.agreement
+        else mediation.get_outcome_display(),
     )
     return mediation
 
@@ -582,7 +589,10 @@ def record_follow_up(
                 "revisit",
                 by=None,
                 seen_status=issue.status,
-                note=_("Every visit due so far found the resident satisfied."),
+                note=_(
+                    "Every visit due so far is done; the resident was satisfied or basically "
+                    "satisfied."
+                ),
             )
     return visit
 

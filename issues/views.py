@@ -50,10 +50,10 @@ from issues.forms import (
     TransitionForm,
     due_at_from_date,
 )
-from issues.models import Attachment, Category, FollowUp, Issue, IssueEvent, Notification
+from issues.models import Attachment, Category, FollowUp, Issue, Notification
 from issues.privacy import resident_view
 from issues.services import TransitionRefused
-from issues.workflow import Actor, allowed_actions
+from issues.workflow import DONE, Actor, allowed_actions
 
 # --- The list -----------------------------------------------------------------------------------
 
@@ -355,7 +355,7 @@ def issue_transition(request: AuthedRequest, reference: str, action: str) -> Htt
         request,
         issue,
         {action: form},
-        _("Done: %(action)s.") % {"action": IssueEvent.Action(action).label},
+        str(DONE[action]),
     )
 
 

@@ -3,6 +3,8 @@
 from enum import StrEnum
 from typing import NamedTuple
 
+from django.utils.translation import gettext_lazy as _
+
 from issues.models import Issue
 
 
@@ -29,6 +31,15 @@ TRANSITIONS: dict[str, Transition] = {
     "resolve": Transition(frozenset({S.IN_PROGRESS}), S.RESOLVED, frozenset({A.STAFF, A.ASSIGNEE})),
     "revisit": Transition(frozenset({S.RESOLVED}), S.REVISITED, frozenset()),
     "reopen": Transition(frozenset({S.RESOLVED, S.REVISITED}), S.IN_PROGRESS, frozenset({A.STAFF})),
+}
+
+# What the user is told once they have done an action: a sentence of its own for each.
+DONE = {
+    "list": _("Listed."),
+    "handle_now": _("Handling it at once."),
+    "start": _("Work has started."),
+    "resolve": _("Resolved."),
+    "reopen": _("Reopened: it is in progress again."),
 }
 
 # The timestamp each state sets when an issue enters it.

@@ -201,3 +201,12 @@ def test_it_names_people_in_user_pickers_and_autocomplete(client, admin_user, as
 
     assert f'<option value="{assignee.pk}" selected>央金 (assignee)</option>' in change.text
     assert {"id": str(assignee.pk), "text": "央金 (assignee)"} in found.json()["results"]
+
+
+def test_it_ends_the_admins_chinese_labels_with_a_full_width_colon(client, admin_user):
+    client.force_login(admin_user)
+
+    page = client.get("/admin/grids/gridworker/add/").text
+
+    assert 'for="id_full_name">姓名：</label>' in page
+    assert "姓名:" not in page

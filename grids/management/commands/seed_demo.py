@@ -641,7 +641,9 @@ class IssueSeeder:
         if at > now - timedelta(minutes=30):
             return
         self.visit(story, first, at, satisfied=True)
-        story.move("revisit", None, at + timedelta(seconds=1), "到期的回访均已完成，居民满意。")
+        # As the service words it (a first visit may be 基本满意).
+        note = "到期的回访均已完成，居民表示满意或基本满意。"
+        story.move("revisit", None, at + timedelta(seconds=1), note)
         for visit in visits[1:]:
             if visit.due_at > now - timedelta(hours=1):
                 break
