@@ -21,7 +21,13 @@ from grids.models import (
     Patrol,
     StaffAssignment,
     Subdistrict,
+    person_label,
 )
+
+
+@admin.display(description=_("user"), ordering="user__first_name")
+def person(assignment: StaffAssignment | OfficialAssignment) -> str:
+    return person_label(assignment.user)
 
 
 @admin.register(District)
@@ -128,17 +134,17 @@ class GridWorkerAdmin(admin.ModelAdmin):
 
 @admin.register(StaffAssignment)
 class StaffAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "community"]
+    list_display = [person, "community"]
     list_select_related = ["user", "community"]
-    search_fields = ["user__username", "community__name"]
+    search_fields = ["user__username", "user__first_name", "community__name"]
     autocomplete_fields = ["user", "community"]
 
 
 @admin.register(OfficialAssignment)
 class OfficialAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "district", "subdistrict"]
+    list_display = [person, "district", "subdistrict"]
     list_select_related = ["user", "district", "subdistrict"]
-    search_fields = ["user__username", "district__name", "subdistrict__name"]
+    search_fields = ["user__username", "user__first_name", "district__name", "subdistrict__name"]
     autocomplete_fields = ["user", "district", "subdistrict"]
 
 

@@ -204,7 +204,7 @@ class StaffAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.community}"
+        return f"{person_label(self.user)} → {self.community}"
 
 
 class OfficialAssignment(models.Model):
@@ -245,7 +245,7 @@ class OfficialAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.district or self.subdistrict}"
+        return f"{person_label(self.user)} → {self.district or self.subdistrict}"
 
 
 class PatrolQuerySet(models.QuerySet["Patrol"]):

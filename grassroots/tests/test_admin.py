@@ -210,3 +210,13 @@ def test_it_ends_the_admins_chinese_labels_with_a_full_width_colon(client, admin
 
     assert 'for="id_full_name">姓名：</label>' in page
     assert "姓名:" not in page
+
+
+def test_it_names_people_in_the_role_lists(client, admin_user, assignee, official):
+    client.force_login(admin_user)
+
+    staff_list = client.get("/admin/grids/staffassignment/", {"q": "央金"}).text
+    officials = client.get("/admin/grids/officialassignment/").text
+
+    assert "央金 (assignee)" in staff_list
+    assert f"{official.get_full_name()} ({official.username})" in officials
