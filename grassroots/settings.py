@@ -44,6 +44,10 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 DEBUG = envbool("DEBUG", "false")
 TESTING = envbool("GRASSROOTS_TESTING", "false")
+# The scale and fault tooling (seed_scale, benchmark, loadtest, loadfault, which drops databases
+# and restarts PostgreSQL) is installed in development and tests, or when asked for by name;
+# a production site's `manage.py help` does not list it.
+SCALE_TOOLS = envbool("GRASSROOTS_SCALE_TOOLS", "false") or DEBUG or TESTING
 
 if DEBUG or TESTING:
     SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-development-key-do-not-use-in-production"
@@ -78,6 +82,7 @@ INSTALLED_APPS = [
     "grassroots",
     "grids",
     "issues",
+    *(["scale"] if SCALE_TOOLS else []),
 ]
 
 MIDDLEWARE = [

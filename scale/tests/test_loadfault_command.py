@@ -9,7 +9,7 @@ import http.client
 import pytest
 from django.core.management.base import CommandError
 
-from issues.management.commands.loadfault import (
+from scale.management.commands.loadfault import (
     Command,
     error_kind,
     fault_plan,

@@ -20,9 +20,9 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
-from issues.management import scale_text as text
 from issues.models import new_reference
 from issues.search import bigrams
+from scale import text
 
 CENTS = Decimal("0.01")
 DAY = 86400.0

@@ -39,9 +39,8 @@ from grids.models import (
     Subdistrict,
 )
 from issues import tallies
-from issues.management import scale_story as story
-from issues.management import scale_text as text
 from issues.models import Category, FollowUp, Issue, IssueEvent, Mediation
+from scale import story, text
 
 User = get_user_model()
 
