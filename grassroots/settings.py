@@ -326,6 +326,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-SEARCH_MIN_LENGTH = 2
-ISSUES_PER_PAGE = 50
+# The shortest search the issue list accepts; one character finds one-character words (漏).
+SEARCH_MIN_LENGTH = envint("GRASSROOTS_SEARCH_MIN_LENGTH", 1)
+# Issues on one page of the list.
+ISSUES_PER_PAGE = envint("GRASSROOTS_PAGE_SIZE", 50)
+if SEARCH_MIN_LENGTH < 1 or ISSUES_PER_PAGE < 1:
+    raise ImproperlyConfigured(
+        "GRASSROOTS_SEARCH_MIN_LENGTH and GRASSROOTS_PAGE_SIZE must be 1 or more"
+    )
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

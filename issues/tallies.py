@@ -447,14 +447,6 @@ def install(tz: str | None = None) -> None:
             cursor.execute(statement)
 
 
-def uninstall() -> None:
-    with connection.cursor() as cursor:
-        for function, table in _functions():
-            for op in ("insert", "update", "delete"):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {function}_{op} ON {table}")
-            cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
-
-
 def installed_sources() -> dict[str, str]:
     """The source of each trigger function installed in the database, by name."""
     with connection.cursor() as cursor:
