@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.http import HttpResponse
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
@@ -58,3 +62,15 @@ def page_errors(html: str) -> list[tuple[str | None, str]]:
     parser.feed(html)
     parser.close()
     return parser.found
+
+
+def refused(what: str, response: HttpResponse, **handles: Any) -> CommandError:
+    """The error that stops the run: the status, the errors the page showed, the handles."""
+    lines = [f"{what} answered {response.status_code}"]
+    errors = page_errors(response.content.decode("utf-8", "replace"))
+    lines += [f"  {field or 'form'}: {text}" for field, text in errors] or ["  (no form errors)"]
+    lines.append(
+        "  with "
+        + ", ".join(f"{k}={getattr(v, 'username', v)}" for k, v in handles.items() if v is not None)
+    )
+    return CommandError("\n".join(lines))

@@ -31,7 +31,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Count
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -41,7 +41,7 @@ from issues import services
 from issues.filters import IssueFilter
 from issues.models import Category, FollowUp, Issue, IssueEvent
 from issues.views import page_rows
-from scale.refusal import page_errors
+from scale.refusal import refused
 
 TARGETS_MS = {
     "staff list: default": 15,
@@ -494,15 +494,3 @@ def page_statements(client: Client, url: str) -> list[tuple[str, Any]]:
     if r.status_code != 200:
         raise refused(f"GET {url}", r, user=getattr(client, "benchmark_user", None))
     return sent
-
-
-def refused(what: str, response: HttpResponse, **handles: Any) -> CommandError:
-    """The error that stops the run: the status, the errors the page showed, the handles."""
-    lines = [f"{what} answered {response.status_code}"]
-    errors = page_errors(response.content.decode("utf-8", "replace"))
-    lines += [f"  {field or 'form'}: {text}" for field, text in errors] or ["  (no form errors)"]
-    lines.append(
-        "  with "
-        + ", ".join(f"{k}={getattr(v, 'username', v)}" for k, v in handles.items() if v is not None)
-    )
-    return CommandError("\n".join(lines))
