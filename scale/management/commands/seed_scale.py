@@ -38,6 +38,7 @@ from scale.areas import (
     ensure_areas,
     ensure_people,
 )
+from scale.generator import Generator
 from scale.writing import (
     TABLES,
     BulkWriter,
@@ -116,7 +117,7 @@ class Command(BaseCommand):
         now = time.time()
         in_transaction = connection.in_atomic_block
         ts = story.pg_timestamp if postgres else story.aware
-        generator = story.Generator(rng, areas, categories(), now, ts, references, grace)
+        generator = Generator(rng, areas, categories(), now, ts, references, grace)
 
         dropped = Dropped()
         mode = options["indexes"]
