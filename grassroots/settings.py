@@ -44,6 +44,10 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 DEBUG = envbool("DEBUG", "false")
 TESTING = envbool("GRASSROOTS_TESTING", "false")
+# The scale and fault tooling (seed_scale, benchmark, loadtest, loadfault, which drops databases
+# and restarts PostgreSQL) is installed in development and tests, or when asked for by name;
+# a production site's `manage.py help` does not list it.
+SCALE_TOOLS = envbool("GRASSROOTS_SCALE_TOOLS", "false") or DEBUG or TESTING
 
 if DEBUG or TESTING:
     SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-development-key-do-not-use-in-production"
@@ -79,6 +83,7 @@ INSTALLED_APPS = [
     "grassroots",
     "grids",
     "issues",
+    *(["scale"] if SCALE_TOOLS else []),
 ]
 
 MIDDLEWARE = [
@@ -324,6 +329,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-SEARCH_MIN_LENGTH = 2
-ISSUES_PER_PAGE = 50
+# The shortest search the issue list accepts; one character finds one-character words (漏).
+SEARCH_MIN_LENGTH = envint("GRASSROOTS_SEARCH_MIN_LENGTH", 1)
+# Issues on one page of the list.
+ISSUES_PER_PAGE = envint("GRASSROOTS_PAGE_SIZE", 50)
+if SEARCH_MIN_LENGTH < 1 or ISSUES_PER_PAGE < 1:
+    raise ImproperlyConfigured(
+        "GRASSROOTS_SEARCH_MIN_LENGTH and GRASSROOTS_PAGE_SIZE must be 1 or more"
+    )
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -14,6 +14,7 @@ class IssuesConfig(AppConfig):
 
         connection_created.connect(register_sqlite_functions)
         register(check_tally_time_zone, Tags.database)
+        register(check_tally_functions, Tags.database)
 
 
 class _Median:
@@ -57,4 +58,29 @@ def check_tally_time_zone(
             hint="Run `python manage.py tallies --rebuild`.",
             id="issues.W001",
         )
+    ]
+
+
+def check_tally_functions(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The installed trigger functions are the code's: a change ships in a migration."""
+    from issues import tallies
+
+    if not databases or "default" not in databases or not tallies.enabled():
+        return []
+    installed = tallies.installed_sources()
+    if not installed:
+        return []
+    # In the zone they count days in: a zone apart from the site's is issues.W001's warning.
+    code = tallies.function_sources(tallies.installed_time_zone())
+    return [
+        Warning(
+            f"The installed trigger function {name}() differs from the one in issues/tallies.py",
+            hint="Apply the migrations (`python manage.py migrate`): a change to the tallies' "
+            "triggers ships in a migration that installs it.",
+            id="issues.W002",
+        )
+        for name, (_table, source) in code.items()
+        if name in installed and installed[name] != source
     ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import django_filters as df
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
@@ -188,6 +189,7 @@ class IssueFilter(df.FilterSet):
 
     def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
+        self.filters["q"].extra["min_length"] = settings.SEARCH_MIN_LENGTH  # before the form
         self.user = user
         f = self.filters
         f["district"].queryset = District.objects.visible_to(user)

@@ -719,10 +719,6 @@ def mark_notifications_read(user: User, ids: Iterable[int] | None = None) -> int
     return qs.update(read_at=timezone.now())
 
 
-def new_submission_token() -> uuid.UUID:
-    return uuid.uuid4()
-
-
 def log_phone_reveal(issue: Issue, *, by: User) -> None:
     """Every time a masked phone is revealed, who saw it and when is kept."""
     from issues.models import PhoneReveal

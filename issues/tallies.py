@@ -347,15 +347,17 @@ def enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _function_sql(
-    function: str, table: str, bodies: dict[str, str], declare: str = ""
-) -> list[str]:
-    """A plpgsql function running `bodies[TG_OP]`, and its three statement triggers."""
+def _source(bodies: dict[str, str], declare: str = "") -> str:
+    """A plpgsql function's source running `bodies[TG_OP]`, as `pg_proc.prosrc` holds it."""
     branches = "\n".join(f"IF TG_OP = '{op}' THEN {body} END IF;" for op, body in bodies.items())
+    return f"\n{'DECLARE ' + declare if declare else ''}\nBEGIN\n{branches}\nRETURN NULL;\nEND\n"
+
+
+def _function_sql(function: str, table: str, source: str) -> list[str]:
+    """The function of `source`, and its three statement triggers."""
     sql = [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
-        f"{'DECLARE ' + declare if declare else ''}\n"
-        f"BEGIN\n{branches}\nRETURN NULL;\nEND\n$body$"
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $body${source}$body$"
     ]
     referencing = {
         "INSERT": "NEW TABLE AS new_rows",
@@ -414,26 +416,45 @@ def _zone(tz: str | None) -> str:
     return tz
 
 
-def install(tz: str | None = None) -> None:
-    """(Re)create the trigger functions and triggers, in the site's time zone."""
+def function_sources(tz: str | None = None) -> dict[str, tuple[str, str]]:
+    """Each trigger function's table and source, in the site's time zone (or `tz`)."""
     tz = _zone(tz)
-    statements = []
+    sources = {}
     for table, (function, kinds) in TRIGGERS.items():
-        statements += _function_sql(function, table, _difference_bodies(kinds, tz, COUNTED[table]))
+        sources[function] = (table, _source(_difference_bodies(kinds, tz, COUNTED[table])))
     for table, function, kinds in OWN_TRIGGERS:
         bodies = {op: _visit_issue_body(op, tz, kinds) for op in ("INSERT", "UPDATE", "DELETE")}
-        statements += _function_sql(function, table, bodies, declare="changed_ids bigint[];")
+        sources[function] = (table, _source(bodies, declare="changed_ids bigint[];"))
+    return sources
+
+
+def install_statements(tz: str | None = None) -> list[str]:
+    """The SQL that (re)creates the trigger functions and triggers.
+
+    A change to it ships in a migration that installs it (the migrations keep frozen copies;
+    issues/tests/test_tallies_migrations.py compares the latest with this).
+    """
+    statements = []
+    for function, (table, source) in function_sources(tz).items():
+        statements += _function_sql(function, table, source)
+    return statements
+
+
+def install(tz: str | None = None) -> None:
+    """(Re)create the trigger functions and triggers, in the site's time zone."""
     with connection.cursor() as cursor:
-        for statement in statements:
+        for statement in install_statements(tz):
             cursor.execute(statement)
 
 
-def uninstall() -> None:
+def installed_sources() -> dict[str, str]:
+    """The source of each trigger function installed in the database, by name."""
     with connection.cursor() as cursor:
-        for function, table in _functions():
-            for op in ("insert", "update", "delete"):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {function}_{op} ON {table}")
-            cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
+        cursor.execute(
+            "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)",
+            [[function for function, _table in _functions()]],
+        )
+        return dict(cursor.fetchall())
 
 
 def installed_time_zone() -> str | None:

@@ -95,9 +95,3 @@ def reconcile_tallies() -> dict[str, int]:
     if any(fixed.values()):
         logging.getLogger(__name__).error("dashboard tallies corrected: %s", fixed)
     return fixed
-
-
-@shared_task
-def ping() -> str:
-    """Used by the end-to-end test and by /healthz's deep check."""
-    return "pong"

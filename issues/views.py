@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,9 +81,10 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
     # One query counts every tab; the pager's total is the sum of the chosen tabs.
     counts = f.tab_counts()
     total = counts[ALL] if ALL in chosen else sum(counts[s] for s in statuses_for(chosen))
-    paginator = KnownCountPaginator(f.qs, 50, count=total)
+    size = settings.ISSUES_PER_PAGE
+    paginator = KnownCountPaginator(f.qs, size, count=total)
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = page_rows(f.qs, page.start_index() - 1 if total else 0, 50)
+    page.object_list = page_rows(f.qs, page.start_index() - 1 if total else 0, size)
     context = {
         "filter": f,
         "page": page,

@@ -204,25 +204,66 @@ def test_reactivating_lets_the_user_log_in_again(client, admin_user, grid_worker
 # --- Production cookies ---------------------------------------------------------------------
 
 
-def test_production_cookies_are_secure_and_http_only():
-    r = manage(
-        "shell",
-        "-c",
-        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
-        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SECURE_SSL_REDIRECT, "
-        "s.SECURE_HSTS_SECONDS, s.X_FRAME_OPTIONS, s.SECURE_REFERRER_POLICY)",
-        **production(),
-    )
+# What a production process answers, through the middleware the site runs (no database, no
+# templates): a view that writes a session and a CSRF token, as the login form does.
+PRODUCTION_ANSWERS = """
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.security import SecurityMiddleware
+from django.test import RequestFactory, override_settings
+
+def view(request):
+    request.session["seen"] = True
+    get_token(request)
+    return HttpResponse("ok")
+
+with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies"):
+    chain = SecurityMiddleware(XFrameOptionsMiddleware(SessionMiddleware(CsrfViewMiddleware(view))))
+    plain = chain(RequestFactory().get("/accounts/login/"))
+    page = chain(RequestFactory().get("/accounts/login/", secure=True))
+for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+    print("cookie", bool(page.cookies[name]["secure"]), bool(page.cookies[name]["httponly"]))
+print("http", plain.status_code, plain.headers.get("Location"))
+print("https", page.status_code, page.headers.get("Strict-Transport-Security", "no-hsts"),
+      page.headers["X-Frame-Options"], page.headers["Referrer-Policy"])
+"""
+
+
+def test_a_production_process_sends_secure_cookies_and_hardening_headers():
+    r = manage("shell", "-c", PRODUCTION_ANSWERS, **production(ALLOWED_HOSTS="testserver"))
 
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[-1].split() == [
-        "True",
-        "True",
-        "True",
-        "True",
-        "31536000",
+    lines = r.stdout.splitlines()[-4:]
+    # The session cookie is never sent over HTTP nor read by scripts; the CSRF cookie is
+    # never sent over HTTP.
+    assert lines[0] == "cookie True True"
+    assert lines[1] == "cookie True False"
+    # Plain HTTP is sent to HTTPS; HTTPS pages pin it for a year and refuse frames.
+    assert lines[2] == "http 301 https://testserver/accounts/login/"
+    assert lines[3].split() == [
+        "https",
+        "200",
+        "max-age=31536000;",
+        "includeSubDomains;",
+        "preload",
         "DENY",
         "same-origin",
+    ]
+
+
+def test_the_tests_and_development_run_on_plain_http():
+    # The same process under the tests' configuration: what loopback and the test client need.
+    r = manage("shell", "-c", PRODUCTION_ANSWERS, GRASSROOTS_TESTING="true")
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-4:] == [
+        "cookie False True",
+        "cookie False False",
+        "http 200 None",
+        "https 200 no-hsts DENY same-origin",
     ]
 
 

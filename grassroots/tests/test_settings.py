@@ -118,18 +118,37 @@ def test_it_runs_in_development_without_secrets():
     assert r.returncode == 0, r.stderr
 
 
-def test_it_tells_a_production_process_apart_from_the_tests():
-    r = manage(
-        "shell",
-        "--verbosity=0",
-        "-c",
-        "from django.conf import settings as s; "
-        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)",
-        **production(),
-    )
+SCALE_TOOLS = ["benchmark", "loadfault", "loadtest", "seed_scale"]
 
+
+def commands(r: subprocess.CompletedProcess[str]) -> set[str]:
+    """The command names `manage.py help` lists, one an indented line."""
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["False", "True", "True", "31536000"]
+    return {line.strip() for line in r.stdout.splitlines() if line.startswith("    ")}
+
+
+def test_production_does_not_list_the_scale_and_fault_tools():
+    listed = commands(manage("help", **production()))
+
+    # loadfault drops databases and restarts PostgreSQL: not a production site's command.
+    assert not listed & set(SCALE_TOOLS)
+    assert {"tallies", "seed_demo", "migrate"} <= listed
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"GRASSROOTS_TESTING": "true"}, {"DEBUG": "true"}, production(GRASSROOTS_SCALE_TOOLS="true")],
+    ids=["tests", "development", "asked for"],
+)
+def test_the_scale_and_fault_tools_are_listed_where_they_are_used(env):
+    assert set(SCALE_TOOLS) <= commands(manage("help", **env))
+
+
+def test_it_refuses_a_malformed_scale_tools_switch():
+    r = manage("help", **production(GRASSROOTS_SCALE_TOOLS="sometimes"))
+
+    assert r.returncode != 0
+    assert "GRASSROOTS_SCALE_TOOLS must be true or false" in r.stderr
 
 
 # --- /healthz -------------------------------------------------------------------------------

@@ -2,21 +2,8 @@
 
 from django.db import migrations, models
 
-
-def start_tallies(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from issues import tallies
-
-    tallies.rebuild()
-
-
-def stop_tallies(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from issues import tallies
-
-    tallies.uninstall()
+# The triggers' SQL as it was when this migration was written, not today's issues.tallies.
+from issues.migrations import _tallies_0014
 
 
 class Migration(migrations.Migration):
@@ -157,5 +144,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['district_id', 'week'], name='visittally_district_week'), models.Index(fields=['subdistrict_id', 'week'], name='visittally_sub_week'), models.Index(condition=models.Q(('pending', True)), fields=['id'], name='visittally_pending')],
             },
         ),
-        migrations.RunPython(start_tallies, stop_tallies),
+        migrations.RunPython(_tallies_0014.rebuild, _tallies_0014.uninstall),
     ]

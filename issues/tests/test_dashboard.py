@@ -509,17 +509,76 @@ def test_it_draws_the_dashboard_in_the_same_queries_at_any_size(
         assert r.context["t"]["collected"] > 0
 
 
+@pytest.fixture
+def four_communities(community, grid_worker):
+    """Three communities of the official's subdistrict that differ in every column (the
+    official's own, with no issues, has no row)."""
+
+    def issues_in(name: str, *kinds: str) -> None:
+        yard = CourtyardFactory(
+            grid__community=CommunityFactory(subdistrict=community.subdistrict, name=name)
+        )
+        for kind in kinds:
+            IssueFactory(
+                courtyard=yard,
+                created_at=ago(5),
+                created_by=grid_worker,
+                **{
+                    "open": {"status": S.LISTED, "due_at": ago(-5)},
+                    "overdue": {"status": S.LISTED, "due_at": ago(1)},
+                    "on time": {"status": S.RESOLVED, "due_at": ago(-5), "resolved_at": ago(2)},
+                }[kind],
+            )
+
+    issues_in("1号社区", "open", "open", "open")
+    issues_in("2号社区", "overdue")
+    issues_in("3号社区", "on time", "on time")
+
+
+def area_order(r) -> list[str]:
+    """The communities as the table draws them, top to bottom."""
+    table = r.content.decode().split('data-testid="area-table"')[1].split("</table>")[0]
+    return re.findall(r'<tr>\s*<td><a href="\?community=\d+[^"]*">([^<]+)</a>', table)
+
+
 @pytest.mark.parametrize(
-    "sort",
-    ["name", "-name", "collected", "-overdue", "resolution_rate", "-on_time_rate", "bogus", ""],
+    ("sort", "order"),
+    [
+        ("collected", ["2号社区", "3号社区", "1号社区"]),
+        ("-collected", ["1号社区", "3号社区", "2号社区"]),
+        ("name", ["1号社区", "2号社区", "3号社区"]),
+        ("-name", ["3号社区", "2号社区", "1号社区"]),
+        ("-open", ["1号社区", "2号社区", "3号社区"]),
+        ("open", ["3号社区", "2号社区", "1号社区"]),
+        ("-resolution_rate", ["3号社区", "1号社区", "2号社区"]),
+        ("resolved", ["1号社区", "2号社区", "3号社区"]),
+    ],
 )
-def test_it_sorts_the_area_table(client, official, data, sort):
+def test_it_sorts_the_area_table_by_the_column_asked_for(
+    client, official, four_communities, sort, order
+):
     client.force_login(official)
 
     r = client.get(URL, {"sort": sort})
 
     assert r.status_code == 200
-    assert len(r.context["child_rows"]) == 2
+    assert area_order(r) == order
+    # The column's heading offers the other direction.
+    column = sort.lstrip("-")
+    other = column if sort.startswith("-") else f"-{column}"
+    assert f'sort={other}">' in r.content.decode()
+
+
+@pytest.mark.parametrize("sort", ["", "bogus", "-overdue"])
+def test_it_puts_the_most_overdue_area_first_unless_asked_otherwise(
+    client, official, four_communities, sort
+):
+    client.force_login(official)
+
+    r = client.get(URL, {"sort": sort} if sort else {})
+
+    assert r.status_code == 200
+    assert area_order(r)[0] == "2号社区"
 
 
 def test_it_shows_a_user_without_a_role_an_empty_dashboard(client, data):

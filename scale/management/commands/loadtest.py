@@ -28,8 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.management.commands.benchmark import Command as Benchmark
 from issues.models import Category, Courtyard
+from scale.management.commands.benchmark import Command as Benchmark
 
 
 class Session:

@@ -2,8 +2,12 @@
 
 Each measurement runs in this process through Django's test client, logged in as the role that
 uses the page: a warm-up, then `--runs` timed runs; it reports the median, the 95th percentile
-and the SQL query count. Beside the staff list it runs the list's own two queries (the page and
-the tab counts) straight through the database driver: the raw-SQL floor.
+and the SQL query count. Beside the staff list it times the SQL statements the list page sends
+for its issues (the tab counts, the page's ids, then its rows), captured while the page renders
+once, straight through the database driver: the raw-SQL floor.
+
+A measured request that is refused stops the run with its status, the errors the page showed
+and the handles it used (user, courtyard, category, reference).
 
     python manage.py benchmark                 # full run (needs seed_scale's data)
     python manage.py benchmark --quick         # a short run that proves the command works
@@ -27,13 +31,17 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Count
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grids.models import Community, Courtyard, Grid
 from issues import services
+from issues.filters import IssueFilter
 from issues.models import Category, FollowUp, Issue, IssueEvent
+from issues.views import page_rows
+from scale.refusal import refused
 
 TARGETS_MS = {
     "staff list: default": 15,
@@ -112,6 +120,7 @@ class Command(BaseCommand):
             "subdistrict_official": saved.get("subdistrict_official_username"),
             "district_official": saved.get("district_official_username"),
             "grid_worker": saved.get("grid_worker_username"),
+            "grid_id": saved.get("busy_grid_id"),
             "reference": saved.get("issue_with_50_events"),
         }
         User = get_user_model()
@@ -130,16 +139,22 @@ class Command(BaseCommand):
             h.get("district_official"),
             official_assignments__district_id=community.subdistrict.district_id,
         )
-        grid = (
-            Grid.objects.filter(community=community, grid_workers__is_active=True)
-            .annotate(n=Count("issues"))
-            .order_by("-n")
-            .first()
-        )
-        h["grid_id"] = grid.pk if grid else None
+        # The grid worker captures in a courtyard of their own grid: the grid seed_scale saved,
+        # else the busiest grid that has a worker. The grid and the worker used to be chosen
+        # apart, and when two grids tied for busiest the worker's courtyard was refused (400).
+        walked = Grid.objects.filter(community=community, grid_workers__is_active=True)
+        if not h.get("grid_id") or not walked.filter(pk=h["grid_id"]).exists():
+            grid = (
+                Grid.objects.filter(pk__in=walked.values("pk"))
+                .annotate(n=Count("issues"))
+                .order_by("-n", "pk")
+                .first()
+            )
+            h["grid_id"] = grid.pk if grid else None
         h["grid_worker"] = self._user(
-            h.get("grid_worker"), grid_worker__grids=grid, grid_worker__is_active=True
+            h.get("grid_worker"), grid_worker__grids=h["grid_id"], grid_worker__is_active=True
         )
+        h["courtyard"] = Courtyard.objects.filter(grid_id=h["grid_id"]).order_by("pk").first()
         h["subdistrict_id"] = community.subdistrict_id
         h["district_id"] = community.subdistrict.district_id
         if not h.get("reference") or not Issue.objects.filter(reference=h["reference"]).exists():
@@ -154,9 +169,10 @@ class Command(BaseCommand):
         return h
 
     def _user(self, username: str | None, **lookup: Any) -> Any:
+        """The named user if they still match `lookup`, else the first user who does."""
         User = get_user_model()
         if username:
-            user = User.objects.filter(username=username, is_active=True).first()
+            user = User.objects.filter(username=username, is_active=True, **lookup).first()
             if user:
                 return user
         user = User.objects.filter(is_active=True, **lookup).order_by("pk").first()
@@ -207,13 +223,14 @@ class Command(BaseCommand):
     def client(self, user: Any) -> Client:
         c = Client()
         c.force_login(user)
+        c.benchmark_user = user  # named when a request is refused
         return c
 
-    def get(self, client: Client, url: str) -> Callable[[], Any]:
+    def get(self, client: Client, url: str, **handles: Any) -> Callable[[], Any]:
         def run() -> Any:
             r = client.get(url)
             if r.status_code != 200:
-                raise CommandError(f"GET {url} answered {r.status_code}")
+                raise refused(f"GET {url}", r, user=client.benchmark_user, **handles)
             return r
 
         return run
@@ -247,42 +264,30 @@ class Command(BaseCommand):
         )
 
     def floor(self, user: Any, url: str) -> dict[str, Any]:
-        """The list's own queries through the ORM and straight through the driver."""
-        from django.http import QueryDict
+        """The list's own queries through the ORM, and the page's SQL straight through the driver.
 
-        from issues.filters import IssueFilter
-
+        The statements are those the page sent while rendering once (`page_statements`); the
+        ORM side runs the same code the view runs for them (tab counts, then `page_rows`).
+        """
         query = QueryDict(url.partition("?")[2])
-        page = int(query.get("page", "1"))
+        statements = page_statements(self.client(user), url)
+        size = settings.ISSUES_PER_PAGE
 
         def orm() -> None:
             f = IssueFilter(query, queryset=Issue.objects.visible_to(user), user=user)
             f.is_valid()
-            f.without_status.aggregate(
-                **{
-                    s: Count(
-                        "pk", filter=__import__("django.db.models", fromlist=["Q"]).Q(status=s)
-                    )
-                    for s in Issue.Status.values
-                }
-            )
-            list(f.qs.for_list()[(page - 1) * 50 : page * 50])
+            f.tab_counts()
+            page = max(int(query.get("page", "1")), 1)
+            page_rows(f.qs, (page - 1) * size, size)
 
-        orm()
-        with CaptureQueriesContext(connection) as ctx:
-            orm()
-        sqls = [q["sql"] for q in ctx.captured_queries if "issues_issue" in q["sql"]]
-        raw = connection.connection
+        # The driver's own cursor (psycopg2, or sqlite3 behind Django's placeholder conversion),
+        # with no Django layer between.
+        raw = connection.cursor().cursor
 
         def run_raw() -> None:
-            # The driver's own cursor (psycopg2 or sqlite3), with no Django layer between.
-            cursor = raw.cursor()
-            try:
-                for sql in sqls:
-                    cursor.execute(sql)
-                    cursor.fetchall()
-            finally:
-                cursor.close()
+            for sql, params in statements:
+                raw.execute(sql, params)
+                raw.fetchall()
 
         def timed(fn: Callable[[], None]) -> float:
             fn()
@@ -298,6 +303,7 @@ class Command(BaseCommand):
             "list_queries_ms": round(orm_ms, 2),
             "raw_sql_floor_ms": round(raw_ms, 2),
             "ratio_to_floor": round(orm_ms / raw_ms, 2) if raw_ms else None,
+            "floor_statements": len(statements),
         }
 
     def pages(self, h: dict[str, Any]) -> None:
@@ -305,20 +311,25 @@ class Command(BaseCommand):
         issue = Issue.objects.get(reference=h["reference"])
         reader = self._user(None, staff_assignments__community_id=issue.community_id)
         self.measure(
-            "issue page, 50 events", self.get(self.client(reader), f"/issues/{h['reference']}/")
+            "issue page, 50 events",
+            self.get(self.client(reader), f"/issues/{h['reference']}/", reference=h["reference"]),
         )
+        self.measure("capture POST", self.capture(h))
+
+    def capture(self, h: dict[str, Any]) -> Callable[[], None]:
+        """One capture POST by the grid worker in their courtyard, rolled back each time."""
         worker = self.client(h["grid_worker"])
-        courtyard = Courtyard.objects.filter(grid_id=h["grid_id"]).first()
+        courtyard = h["courtyard"]
         category = Category.objects.get(code="road")
 
-        def capture() -> None:
+        def run() -> None:
             # Each POST is rolled back, so that repeated runs leave the data set as it was.
             try:
                 with transaction.atomic():
                     r = worker.post(
                         "/issues/new/",
                         {
-                            "courtyard": courtyard.pk,
+                            "courtyard": courtyard.pk if courtyard else "",
                             "category": category.pk,
                             "urgency": "normal",
                             "title": "院内路面破损",
@@ -330,12 +341,19 @@ class Command(BaseCommand):
                         },
                     )
                     if r.status_code != 302:
-                        raise CommandError(f"capture answered {r.status_code}")
+                        raise refused(
+                            "capture POST",
+                            r,
+                            user=h["grid_worker"],
+                            courtyard=f"{courtyard.pk} {courtyard}" if courtyard else None,
+                            grid=h["grid_id"],
+                            category=f"{category.pk} {category.code}",
+                        )
                     raise Rollback
             except Rollback:
                 pass
 
-        self.measure("capture POST", capture)
+        return run
 
     def dashboards(self, h: dict[str, Any]) -> None:
         self.stdout.write("Dashboards")
@@ -456,3 +474,23 @@ class Command(BaseCommand):
                     f"{'' if target is None else f' / {target}':>8}  {verdict}"
                     f"{ratio}"
                 )
+
+
+def page_statements(client: Client, url: str) -> list[tuple[str, Any]]:
+    """The SQL (with its parameters) that rendering the page sends for its issues.
+
+    Read from the page itself, so that the floor follows the view when its queries change:
+    the tab counts, the page's ids, then its rows (`issues.views.page_rows`).
+    """
+    sent: list[tuple[str, Any]] = []
+
+    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not many and 'FROM "issues_issue"' in sql:
+            sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        r = client.get(url)
+    if r.status_code != 200:
+        raise refused(f"GET {url}", r, user=getattr(client, "benchmark_user", None))
+    return sent

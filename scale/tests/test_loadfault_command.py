@@ -9,15 +9,10 @@ import http.client
 import pytest
 from django.core.management.base import CommandError
 
-from issues.management.commands.loadfault import (
-    Command,
-    error_kind,
-    fault_plan,
-    log_records,
-    percentile,
-    replay,
-    within,
-)
+from scale.loadfault.clients import error_kind
+from scale.loadfault.faults import fault_plan
+from scale.loadfault.report import log_records, percentile, replay, within
+from scale.management.commands.loadfault import Command
 
 
 def options(*argv: str) -> dict:

@@ -1,0 +1,1 @@
+"""Tooling to load, time and break a Grassroots site; never installed in production."""
