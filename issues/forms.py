@@ -12,6 +12,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grassroots.widgets import IsoDateInput
 from grids.models import Courtyard, Patrol
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
 from issues.photos import CleanPhoto, clean_photo
@@ -186,7 +187,7 @@ class TransitionForm(forms.Form):
             self.fields["due_date"] = forms.DateField(
                 label=_("Due"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=IsoDateInput(),
                 help_text=_("Empty: the category's time limit from now."),
             )
         elif action == "resolve":
@@ -237,7 +238,7 @@ class MediationForm(forms.ModelForm):
         model = Mediation
         fields = ["mediated_on", "parties", "place", "method", "outcome", "agreement"]
         widgets = {
-            "mediated_on": forms.DateInput(attrs={"type": "date"}),
+            "mediated_on": IsoDateInput(),
             "parties": forms.Textarea(attrs={"rows": 2}),
             "agreement": forms.Textarea(attrs={"rows": 3}),
         }
