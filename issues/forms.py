@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grassroots.widgets import IsoDateInput
+from grids.access import assignable_users
 from grids.models import Courtyard, Patrol
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
 from issues.photos import CleanPhoto, clean_photo
@@ -56,23 +57,8 @@ class MultiplePhotoField(forms.FileField):
         return cleaned
 
 
-def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
-    """Staff of the community and active grid workers of its grids."""
-    community_id = (
-        issue_or_community_id.community_id
-        if isinstance(issue_or_community_id, Issue)
-        else issue_or_community_id
-    )
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(staff_assignments__community_id=community_id)
-            | Q(grid_worker__is_active=True, grid_worker__grids__community_id=community_id),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "username")
-    )
+def assignable_to(issue: Issue) -> QuerySet[User]:
+    return assignable_users(issue.community_id, grid_id=issue.grid_id)
 
 
 def person_name(user: User) -> str:
@@ -179,7 +165,7 @@ class TransitionForm(forms.Form):
         self.prefix = action
         if action == "list":
             self.fields["assignee"] = UserChoiceField(
-                queryset=assignable_users(issue),
+                queryset=assignable_to(issue),
                 label=_("Assignee"),
                 required=False,
                 empty_label=_("Nobody yet"),
@@ -228,7 +214,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prefix = "assign"
-        self.fields["assignee"].queryset = assignable_users(issue)
+        self.fields["assignee"].queryset = assignable_to(issue)
         self.fields["seen_assignee"].initial = issue.assignee_id
         self.fields["assignee"].initial = issue.assignee_id
 

@@ -18,8 +18,8 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grids.access import Scope
-from grids.models import Courtyard, GridWorker, Patrol
+from grids.access import Scope, may_be_assigned
+from grids.models import Courtyard, Patrol
 from issues import notifications, tasks, workflow
 from issues.models import (
     Attachment,
@@ -178,11 +178,8 @@ def list_issue(
     with transaction.atomic():
         due_at = due_at or default_due_at(issue)
         assignee_id = assignee.pk if assignee else issue.assignee_id
-        if assignee is not None and not _may_be_assigned(assignee, issue):
-            raise TransitionRefused(
-                _("%(name)s does not work in this issue's community.")
-                % {"name": assignee.get_full_name() or assignee.username}
-            )
+        if assignee is not None:
+            _check_assignable(assignee, issue)
         parts = [note] if note else []
         if assignee is not None:
             parts.append(_("Assigned to %(name)s.") % {"name": _name(assignee)})
@@ -300,12 +297,16 @@ def _name(user: User) -> str:
     return user.get_full_name() or user.username
 
 
-def _may_be_assigned(user: User, issue: Issue) -> bool:
-    """Staff of the issue's community, or an active grid worker of its grid."""
-    return user.is_active and (
-        user.staff_assignments.filter(community_id=issue.community_id).exists()
-        or GridWorker.objects.filter(user=user, is_active=True, grids=issue.grid_id).exists()
-    )
+def _check_assignable(user: User, issue: Issue) -> None:
+    """Refuse, saying why, anyone `grids.access.assignable_users` does not offer."""
+    if not may_be_assigned(user, issue.community_id, issue.grid_id):
+        raise TransitionRefused(
+            _(
+                "%(name)s is neither on the staff of this community nor an active grid worker "
+                "of this issue's grid (%(grid)s)."
+            )
+            % {"name": _name(user), "grid": issue.grid.name}
+        )
 
 
 @transaction.atomic
@@ -322,10 +323,7 @@ def assign_issue(
         raise TransitionRefused(_("Only the community's staff can assign issues."))
     if not issue.is_open:
         raise TransitionRefused(_("Only open issues can be reassigned."))
-    if not _may_be_assigned(assignee, issue):
-        raise TransitionRefused(
-            _("%(name)s does not work in this issue's community.") % {"name": _name(assignee)}
-        )
+    _check_assignable(assignee, issue)
     changes: dict[str, Any] = {"assignee_id": assignee.pk}
     if due_at is not None:
         changes["due_at"] = due_at
