@@ -129,10 +129,17 @@ class CaptureForm(forms.Form):
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    # What a new issue needs and a further report on an existing one does not.
+    NEW_ISSUE_ONLY = ("courtyard", "category", "urgency", "title", "source")
+
+    def __init__(self, *args: Any, user: User, adding: bool = False, **kwargs: Any) -> None:
+        """`adding`: the form is posted to an existing issue (the duplicate hint's button)."""
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.user = user
+        if adding:
+            for name in self.NEW_ISSUE_ONLY:
+                self.fields[name].required = False
         # Recently used courtyards first: a worker returns to the same few.
         self.fields["courtyard"].queryset = (
             Courtyard.objects.visible_to(user)
@@ -146,6 +153,12 @@ class CaptureForm(forms.Form):
         if "token" in self.data:
             # A form redisplayed after an error keeps its token, so its retry is one issue.
             self.initial["token"] = self.data.get("token")
+
+
+    def residents_words(self) -> str:
+        """What the resident said, for a further report: the description, else the title."""
+        data = self.cleaned_data
+        return (data.get("description") or "").strip() or (data.get("title") or "").strip()
 
 
 class CommentForm(forms.Form):

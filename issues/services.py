@@ -13,13 +13,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grids.access import Scope, may_be_assigned
-from grids.models import Courtyard, Patrol
+from grids.models import Courtyard, Patrol, phone_validator
 from issues import notifications, tasks, workflow
 from issues.models import (
     Attachment,
@@ -29,6 +31,7 @@ from issues.models import (
     IssueEvent,
     Mediation,
     Notification,
+    Reporter,
     Urgency,
 )
 from issues.photos import CleanPhoto
@@ -413,14 +416,7 @@ def create_issue(
         if submission_token is None or existing is None:
             raise
         return existing, False
-    for photo in photos:
-        Attachment.objects.create(
-            issue=issue,
-            image=photo.image,
-            thumbnail=photo.thumbnail,
-            size=photo.size,
-            uploaded_by=by,
-        )
+    _attach(issue, photos, by=by)
     IssueEvent.objects.create(
         issue=issue,
         actor=by,
@@ -435,6 +431,114 @@ def create_issue(
             issue=issue,
         )
     return issue, True
+
+
+def _attach(issue: Issue, photos: Iterable[CleanPhoto], *, by: User) -> int:
+    """Store photos already checked and re-encoded (`issues.photos.clean_photo`)."""
+    n = 0
+    for photo in photos:
+        Attachment.objects.create(
+            issue=issue,
+            image=photo.image,
+            thumbnail=photo.thumbnail,
+            size=photo.size,
+            uploaded_by=by,
+        )
+        n += 1
+    return n
+
+
+def _report_note(words: str, *, photos: int, has_contact: bool) -> str:
+    """The timeline's entry for a further report: no name or phone (officials read it too)."""
+    if has_contact and photos:
+        head = ngettext(
+            "A further resident reported this, with %(n)d photo; their name and phone are "
+            "kept with the issue's residents.",
+            "A further resident reported this, with %(n)d photos; their name and phone are "
+            "kept with the issue's residents.",
+            photos,
+        ) % {"n": photos}
+    elif has_contact:
+        head = _(
+            "A further resident reported this; their name and phone are kept with the issue's "
+            "residents."
+        )
+    elif photos:
+        head = ngettext(
+            "A further resident reported this, with %(n)d photo.",
+            "A further resident reported this, with %(n)d photos.",
+            photos,
+        ) % {"n": photos}
+    else:
+        head = _("A further resident reported this.")
+    return f"{head}\n{words}" if words else head
+
+
+@transaction.atomic
+def add_reporter_to_issue(
+    issue: Issue,
+    *,
+    by: User,
+    name: str = "",
+    phone: str = "",
+    words: str = "",
+    photos: Iterable[CleanPhoto] = (),
+    source: str = Issue.Source.VISIT,
+    submission_token: uuid.UUID | None = None,
+) -> tuple[IssueEvent, bool]:
+    """A further resident reported an issue already logged: their name and phone (as a
+    `Reporter`), their photos and their words join it, all or nothing. Returns (event,
+    created); a resent form (same token) returns the first event and adds nothing."""
+    if submission_token is not None:
+        existing = IssueEvent.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            if existing.issue_id != issue.pk:
+                raise TransitionRefused(
+                    _("This form was already saved to %(ref)s; open a new form.")
+                    % {"ref": existing.issue.reference}
+                )
+            return existing, False
+    if not Issue.objects.visible_to(by).filter(pk=issue.pk).exists():
+        raise TransitionRefused(_("Not found in your area."))
+    if not can_contribute(by, issue):
+        raise TransitionRefused(_("You are not allowed to comment on this issue."))
+    name, phone, words = name.strip(), phone.strip(), words.strip()
+    if phone:
+        try:
+            phone_validator(phone)
+        except ValidationError as e:
+            raise TransitionRefused(" ".join(e.messages)) from e
+    photos = list(photos)
+    if not (words or name or phone or photos):
+        raise TransitionRefused(
+            _("Nothing to add: write what the resident said, or give their name, phone or a photo.")
+        )
+    now = timezone.now()
+    has_contact = bool(name or phone)
+    try:
+        # The event first: its unique token stops a second copy of the form that arrives at
+        # the same moment before it writes anything.
+        with transaction.atomic():
+            event = IssueEvent.objects.create(
+                issue=issue,
+                actor=by,
+                action=IssueEvent.Action.REPORT,
+                note=_report_note(words, photos=len(photos), has_contact=has_contact),
+                created_at=now,
+                submission_token=submission_token,
+            )
+    except IntegrityError:
+        existing = IssueEvent.objects.filter(submission_token=submission_token).first()
+        if submission_token is None or existing is None:
+            raise
+        return existing, False
+    Issue.objects.filter(pk=issue.pk).update(last_activity_at=now)
+    if has_contact:
+        Reporter.objects.create(
+            issue=issue, name=name, phone=phone, source=source, created_by=by, created_at=now
+        )
+    _attach(issue, photos, by=by)
+    return event, True
 
 
 @transaction.atomic
