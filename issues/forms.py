@@ -150,10 +150,20 @@ class CaptureForm(forms.Form):
         self.fields["patrol"].queryset = Patrol.objects.filter(
             grid_worker=user, ended_at__isnull=True
         )
+        patrol_id = (self.data if self.is_bound else self.initial).get("patrol")
+        patrol = (
+            self.fields["patrol"].queryset.filter(pk=patrol_id).first()
+            if patrol_id and str(patrol_id).isascii() and str(patrol_id).isdigit()
+            else None
+        )
+        if patrol is not None:
+            # A hazard found on a patrol is in the patrol's grid.
+            self.fields["courtyard"].queryset = self.fields["courtyard"].queryset.filter(
+                pk__in=patrol.courtyards().values("pk")
+            )
         if "token" in self.data:
             # A form redisplayed after an error keeps its token, so its retry is one issue.
             self.initial["token"] = self.data.get("token")
-
 
     def residents_words(self) -> str:
         """What the resident said, for a further report: the description, else the title."""
@@ -171,6 +181,9 @@ class TransitionForm(forms.Form):
     """The fields each action takes; `seen_status` makes a stale action harmless."""
 
     seen_status = forms.ChoiceField(choices=Issue.Status.choices, widget=forms.HiddenInput)
+    # The issue's state version when the page was drawn (`services.state_version`); pages
+    # drawn before it existed post only the status, which is then all that is compared.
+    seen_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, action: str, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

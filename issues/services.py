@@ -132,20 +132,41 @@ def check_allowed(issue: Issue, action: str, *, by: User | None, seen_status: st
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
 
 
+def state_version(events: Iterable[IssueEvent]) -> int | None:
+    """The version of an issue's state: the id of its last change of state, read off the
+    events the page already loaded. Comments and visits leave it as it is."""
+    return max((e.pk for e in events if e.to_status), default=None)
+
+
 @transaction.atomic
 def transition_issue(
-    issue: Issue, action: str, *, by: User | None, seen_status: str, note: str = "", **changes: Any
+    issue: Issue,
+    action: str,
+    *,
+    by: User | None,
+    seen_status: str,
+    seen_version: int | None = None,
+    note: str = "",
+    **changes: Any,
 ) -> IssueEvent:
     """Apply one row of the transition table, or refuse it and change nothing.
 
     `by=None` is the system (automatic revisit and reopen). `changes` are further fields
-    written in the same compare-and-set update.
+    written in the same compare-and-set update. `seen_version` (`state_version` when the page
+    was drawn) refuses an action drawn before changes that came back to the same status
+    (resolved, reopened, resolved again); without it only the status is compared.
     """
     check_allowed(issue, action, by=by, seen_status=seen_status)
     t = workflow.TRANSITIONS[action]
     now = timezone.now()
     # Compare-and-set: if someone moved the issue after this page was drawn, nothing changes.
-    changed = Issue.objects.filter(pk=issue.pk, status=seen_status).update(
+    unchanged = Issue.objects.filter(pk=issue.pk, status=seen_status)
+    if seen_version is not None:
+        later = IssueEvent.objects.filter(issue=OuterRef("pk"), pk__gt=seen_version).exclude(
+            to_status=""
+        )
+        unchanged = unchanged.exclude(Exists(later))
+    changed = unchanged.update(
         status=t.target, last_activity_at=now, **{workflow.ENTERED_AT[t.target]: now}, **changes
     )
     if not changed:
@@ -172,6 +193,7 @@ def list_issue(
     *,
     by: User,
     seen_status: str,
+    seen_version: int | None = None,
     assignee: User | None = None,
     due_at: datetime | None = None,
     note: str = "",
@@ -194,6 +216,7 @@ def list_issue(
             "list",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=" ".join(parts),
             assignee_id=assignee_id,
             due_at=due_at,
@@ -203,7 +226,9 @@ def list_issue(
     return event
 
 
-def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
+def handle_now(
+    issue: Issue, *, by: User, seen_status: str, seen_version: int | None = None, note: str = ""
+) -> IssueEvent:
     """紧急情况立即办: an urgent issue goes straight to work, with the actor as assignee."""
     check_allowed(issue, "handle_now", by=by, seen_status=seen_status)
     with transaction.atomic():
@@ -214,14 +239,19 @@ def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> I
             "handle_now",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=note,
             assignee_id=issue.assignee_id or by.pk,
             due_at=issue.due_at or default_due_at(issue),
         )
 
 
-def start_issue(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
-    return transition_issue(issue, "start", by=by, seen_status=seen_status, note=note)
+def start_issue(
+    issue: Issue, *, by: User, seen_status: str, seen_version: int | None = None, note: str = ""
+) -> IssueEvent:
+    return transition_issue(
+        issue, "start", by=by, seen_status=seen_status, seen_version=seen_version, note=note
+    )
 
 
 def resolve_issue(
@@ -230,6 +260,7 @@ def resolve_issue(
     by: User,
     seen_status: str,
     resolution: str,
+    seen_version: int | None = None,
     amount_recovered: Decimal | None = None,
 ) -> IssueEvent:
     """Resolve with a resolution text; a dispute needs a successful mediation first."""
@@ -247,7 +278,13 @@ def resolve_issue(
         if amount_recovered is not None:
             changes["amount_recovered"] = amount_recovered
         event = transition_issue(
-            issue, "resolve", by=by, seen_status=seen_status, note=resolution, **changes
+            issue,
+            "resolve",
+            by=by,
+            seen_status=seen_status,
+            seen_version=seen_version,
+            note=resolution,
+            **changes,
         )
         issue_id = issue.pk
         # Robust: with the broker down the resolution still stands (and the user sees no error);
@@ -256,7 +293,14 @@ def resolve_issue(
     return event
 
 
-def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str) -> IssueEvent:
+def reopen_issue(
+    issue: Issue,
+    *,
+    by: User | None,
+    seen_status: str,
+    reason: str,
+    seen_version: int | None = None,
+) -> IssueEvent:
     """Back to work, with a reason; tells the assignee and the community's staff."""
     check_allowed(issue, "reopen", by=by, seen_status=seen_status)
     reason = reason.strip()
@@ -268,6 +312,7 @@ def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str
             "reopen",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=reason,
             resolved_at=None,
             revisited_at=None,
@@ -387,6 +432,11 @@ def create_issue(
         raise TransitionRefused(_("That courtyard is outside your grids."))
     if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
         raise TransitionRefused(_("That patrol is not yours or has ended."))
+    if patrol is not None and not patrol.courtyards().filter(pk=courtyard.pk).exists():
+        raise TransitionRefused(
+            _("%(courtyard)s is not in the grid of this patrol (%(grid)s).")
+            % {"courtyard": courtyard.name, "grid": patrol.grid.name}
+        )
     now = created_at or timezone.now()
     issue = Issue(
         title=title.strip(),

@@ -268,16 +268,13 @@ def detail_context(
     actions = allowed_actions(actors, issue.status)
     if "handle_now" in actions and not issue.is_urgent:
         actions.remove("handle_now")
+    events = list(issue.events.select_related("actor"))
+    seen = {"seen_status": issue.status, "seen_version": services.state_version(events)}
     action_forms = [
-        (
-            action,
-            forms.get(action)
-            or TransitionForm(action=action, issue=issue, initial={"seen_status": issue.status}),
-        )
+        (action, forms.get(action) or TransitionForm(action=action, issue=issue, initial=seen))
         for action in actions
     ]
     contributor = services.can_contribute(user, issue)
-    events = list(issue.events.select_related("actor"))
     reporters = list(issue.reporters.all())
     issue.further_reporters = len(reporters)
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
