@@ -216,6 +216,14 @@ class TransitionForm(forms.Form):
                     max_digits=12,
                     decimal_places=2,
                 )
+                # The dashboard counts the workers of the wage cases resolved beside the sum.
+                self.fields["people_affected"] = forms.IntegerField(
+                    label=_("Workers concerned"),
+                    required=False,
+                    min_value=0,
+                    max_value=100000,
+                    initial=issue.people_affected,
+                )
         elif action == "reopen":
             self.fields["reason"] = forms.CharField(
                 label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

@@ -318,19 +318,40 @@ class Issue(models.Model):
             models.Index(
                 fields=["district", "resolved_at"],
                 name="issue_district_resolved",
-                include=["category", "subdistrict", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "subdistrict",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             models.Index(
                 fields=["subdistrict", "resolved_at"],
                 name="issue_subdistrict_resolved",
-                include=["category", "community", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "community",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             models.Index(
                 fields=["community", "resolved_at"],
                 name="issue_community_resolved",
-                include=["category", "grid", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "grid",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             # Open issues by area for the dashboard and officials' lists: a few percent of the
@@ -872,6 +893,8 @@ class IssueSums(Tally):
     recovered = models.DecimalField(
         _("amount recovered (yuan)"), max_digits=14, decimal_places=2, default=0
     )
+    # The people affected by the issues resolved in the week (wage cases: their workers).
+    people = models.BigIntegerField(_("people affected, resolved"), default=0)
 
     class Meta:
         abstract = True

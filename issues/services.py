@@ -262,8 +262,10 @@ def resolve_issue(
     resolution: str,
     seen_version: int | None = None,
     amount_recovered: Decimal | None = None,
+    people_affected: int | None = None,
 ) -> IssueEvent:
-    """Resolve with a resolution text; a dispute needs a successful mediation first."""
+    """Resolve with a resolution text; a dispute needs a successful mediation first. A wage
+    case records the sum recovered and how many workers it concerns."""
     check_allowed(issue, "resolve", by=by, seen_status=seen_status)
     resolution = resolution.strip()
     if not resolution:
@@ -273,10 +275,12 @@ def resolve_issue(
             issue.category.is_dispute
             and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED).exists()
         ):
-            raise TransitionRefused(_("Record the mediation before resolving a dispute."))
+            raise TransitionRefused(_mediation_first(issue.category))
         changes: dict[str, Any] = {"resolution": resolution}
         if amount_recovered is not None:
             changes["amount_recovered"] = amount_recovered
+        if people_affected is not None:
+            changes["people_affected"] = people_affected
         event = transition_issue(
             issue,
             "resolve",
@@ -291,6 +295,20 @@ def resolve_issue(
         # the periodic sweep schedules the visits the task did not.
         transaction.on_commit(lambda: tasks.schedule_follow_ups.delay(issue_id), robust=True)
     return event
+
+
+def _mediation_first(category: Category) -> str:
+    """Why a category that needs a mediation cannot be resolved yet, in its own words."""
+    if category.code == "wage_arrears":
+        return _(
+            "Record the mediation (the talks with the employer) before resolving a "
+            "wage-arrears case."
+        )
+    if category.code == "dispute":
+        return _("Record the mediation before resolving a dispute.")
+    return _("Record the mediation before resolving an issue of “%(category)s”.") % {
+        "category": category.display_name
+    }
 
 
 def reopen_issue(

@@ -8,7 +8,10 @@ def start_tallies(apps, schema_editor):
         return
     from issues import tallies
 
-    tallies.rebuild()
+    # The module is today's: on a fresh database its SQL may write columns that a later
+    # migration adds, and that migration installs and rebuilds the tallies.
+    if tallies.tables_ready():
+        tallies.rebuild()
 
 
 def stop_tallies(apps, schema_editor):
