@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from grassroots.widgets import IsoDateTimeInput
 from issues.filters import IssueFilter
 from issues.forms import MediationForm, TransitionForm
-from issues.tests.factories import IssueFactory
+from issues.tests.factories import IssueFactory, MediationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,17 @@ def test_it_reads_back_the_iso_day_it_wrote(language):
         assert form.is_valid(), form.errors
 
     assert form.cleaned_data["mediated_on"] == DAY
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_leaves_the_admins_date_fields_working(client, admin_user, courtyard, staff, language):
+    mediation = MediationFactory(issue=IssueFactory(courtyard=courtyard), mediated_on=DAY)
+    client.force_login(admin_user)
+    url = f"/admin/issues/mediation/{mediation.pk}/change/"
+
+    page = client.get(url, headers={"accept-language": language})
+
+    assert page.status_code == 200
+    # The admin's own widget: a text input in the language's format, which it reads back.
+    shown = {"zh-hans": "2026/12/02", "en": "2026-12-02"}[language]
+    assert f'name="mediated_on" value="{shown}"' in page.content.decode()
