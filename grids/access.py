@@ -14,6 +14,7 @@ from django.db.models import Model, Q, Value
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models import QuerySet
 
 
 class Role(StrEnum):
@@ -163,3 +164,27 @@ class Scope:
 
     def walks(self, grid_id: int) -> bool:
         return grid_id in self.grid_ids
+
+
+def assignable_users(community_id: int, *, grid_id: int | None = None) -> QuerySet[User]:
+    """Who may be assigned an issue: the community's staff and the active grid workers of the
+    issue's grid (`grid_id`; without it, of any grid of the community, as the list's assignee
+    filter asks). The assign forms offer exactly these and the services accept exactly these.
+    """
+    from django.contrib.auth import get_user_model
+
+    workers = Q(grid_worker__is_active=True)
+    if grid_id is None:
+        workers &= Q(grid_worker__grids__community_id=community_id)
+    else:
+        workers &= Q(grid_worker__grids=grid_id)
+    return (
+        get_user_model()
+        .objects.filter(Q(staff_assignments__community_id=community_id) | workers, is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+def may_be_assigned(user: User, community_id: int, grid_id: int) -> bool:
+    return assignable_users(community_id, grid_id=grid_id).filter(pk=user.pk).exists()

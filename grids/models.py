@@ -294,3 +294,8 @@ class Patrol(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("grids:patrol", args=[self.pk])
+
+    def courtyards(self) -> models.QuerySet[Courtyard]:
+        """Where a hazard found on this patrol may be: the courtyards of the patrol's grid.
+        The capture form offers these and `create_issue` accepts only these."""
+        return Courtyard.objects.filter(grid_id=self.grid_id)

@@ -19,42 +19,68 @@ def courtyard_list(request: AuthedRequest) -> HttpResponse:
     """The courtyards of the user's area with their open issues (a worker's grids: a few dozen)."""
     # Counted as the courtyard page lists them: a moved courtyard's earlier issues stay with
     # their old grid's area.
-    open_in_area = Q(issues__status__in=Issue.OPEN_STATUSES) & Scope.for_user(
-        request.user).issue_q("issues__")
+    open_in_area = Q(issues__status__in=Issue.OPEN_STATUSES) & Scope.for_user(request.user).issue_q(
+        "issues__"
+    )
     courtyards = list(
-        Courtyard.objects.visible_to(request.user).select_related("grid__community")
+        Courtyard.objects.visible_to(request.user)
+        .select_related("grid__community")
         .annotate(open_issues=Count("issues", filter=open_in_area))
-        .order_by("grid__community__name", "grid__name", "name")[:300])
+        .order_by("grid__community__name", "grid__name", "name")[:300]
+    )
     return render(request, "grids/courtyard_list.html", {"courtyards": courtyards})
 
 
 def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     courtyard = get_object_or_404(
-        Courtyard.objects.visible_to(request.user).select_related("grid__community"), pk=pk)
+        Courtyard.objects.visible_to(request.user).select_related("grid__community"), pk=pk
+    )
     # Issues keep the grid they were logged in: after a courtyard moves to another grid, its
     # earlier issues belong to the old grid's area, not to the page's reader.
-    issues = Issue.objects.visible_to(request.user).filter(courtyard=courtyard).select_related(
-        "category")
+    issues = (
+        Issue.objects.visible_to(request.user)
+        .filter(courtyard=courtyard)
+        .select_related("category")
+    )
     open_issues = list(issues.filter(status__in=Issue.OPEN_STATUSES).order_by("-created_at"))
     past = list(issues.filter(status__in=Issue.CLOSED_STATUSES).order_by("-resolved_at")[:30])
-    patrols = list(Patrol.objects.filter(grid_id=courtyard.grid_id).select_related(
-        "grid_worker").annotate(hazard_count=Count("hazards", filter=Q(
-            hazards__courtyard=courtyard)))[:10])
-    return render(request, "grids/courtyard_detail.html", {
-        "courtyard": courtyard, "open_issues": open_issues, "past_issues": past,
-        "patrols": patrols, "now": timezone.now()})
+    patrols = list(
+        Patrol.objects.filter(grid_id=courtyard.grid_id)
+        .select_related("grid_worker")
+        .annotate(hazard_count=Count("hazards", filter=Q(hazards__courtyard=courtyard)))[:10]
+    )
+    return render(
+        request,
+        "grids/courtyard_detail.html",
+        {
+            "courtyard": courtyard,
+            "open_issues": open_issues,
+            "past_issues": past,
+            "patrols": patrols,
+            "now": timezone.now(),
+        },
+    )
 
 
-def patrol_list(request: AuthedRequest) -> HttpResponse:
-    """Start a patrol; the running one; past patrols with their hazards."""
+def patrol_list(request: AuthedRequest, form: StartPatrolForm | None = None) -> HttpResponse:
+    """Start a patrol; the running one; past patrols with their hazards. A refused start form
+    comes back as typed, with its errors."""
     user = request.user
-    patrols = list(Patrol.objects.visible_to(user).select_related("grid__community", "grid_worker")
-                   .annotate(hazard_count=Count("hazards")).order_by("-started_at")[:50])
+    patrols = list(
+        Patrol.objects.visible_to(user)
+        .select_related("grid__community", "grid_worker")
+        .annotate(hazard_count=Count("hazards"))
+        .order_by("-started_at")[:50]
+    )
     running = Patrol.objects.filter(grid_worker=user, ended_at__isnull=True).first()
     walks = bool(Scope.for_user(user).grid_ids)
-    form = StartPatrolForm(user=user) if walks and running is None else None
-    return render(request, "grids/patrol_list.html", {
-        "patrols": patrols, "running": running, "form": form})
+    form = (form or StartPatrolForm(user=user)) if walks and running is None else None
+    return render(
+        request,
+        "grids/patrol_list.html",
+        {"patrols": patrols, "running": running, "form": form},
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 @require_POST
@@ -70,19 +96,32 @@ def patrol_start(request: AuthedRequest) -> HttpResponse:
         else:
             return redirect(patrol)
     else:
-        messages.error(request, _("Choose a grid and a kind of patrol."))
+        return patrol_list(request, form)
     return redirect("grids:patrols")
 
 
-def patrol_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    patrol = get_object_or_404(Patrol.objects.visible_to(request.user).select_related(
-        "grid__community", "grid_worker"), pk=pk)
-    # A worker of several grids may log a hazard of another grid on this patrol.
-    hazards = list(Issue.objects.visible_to(request.user).filter(patrol=patrol).select_related(
-        "category", "courtyard").order_by("created_at"))
+def patrol_detail(
+    request: AuthedRequest, pk: int, end_form: EndPatrolForm | None = None
+) -> HttpResponse:
+    patrol = get_object_or_404(
+        Patrol.objects.visible_to(request.user).select_related("grid__community", "grid_worker"),
+        pk=pk,
+    )
+    # Hazards stay with the patrol's grid: a courtyard moved since keeps its earlier hazards.
+    hazards = list(
+        Issue.objects.visible_to(request.user)
+        .filter(patrol=patrol)
+        .select_related("category", "courtyard")
+        .order_by("created_at")
+    )
     mine = patrol.grid_worker_id == request.user.pk and patrol.ended_at is None
-    return render(request, "grids/patrol_detail.html", {
-        "patrol": patrol, "hazards": hazards, "end_form": EndPatrolForm() if mine else None})
+    end_form = (end_form or EndPatrolForm()) if mine else None
+    return render(
+        request,
+        "grids/patrol_detail.html",
+        {"patrol": patrol, "hazards": hazards, "end_form": end_form},
+        status=400 if end_form is not None and end_form.errors else 200,
+    )
 
 
 @require_POST
@@ -91,9 +130,11 @@ def patrol_end(request: AuthedRequest, pk: int) -> HttpResponse:
     if patrol.grid_worker_id != request.user.pk:
         raise PermissionDenied(_("Only the grid worker on this patrol can end it."))
     form = EndPatrolForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        # Notes that cannot be stored (a NUL) are not dropped silently: the patrol goes on.
+        return patrol_detail(request, pk, end_form=form)
     try:
-        end_patrol(patrol, by=request.user, notes=form.cleaned_data.get("notes", ""))
+        end_patrol(patrol, by=request.user, notes=form.cleaned_data["notes"])
     except PatrolRefused as e:
         messages.error(request, str(e))
     else:

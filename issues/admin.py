@@ -16,6 +16,7 @@ from issues.models import (
     Mediation,
     Notification,
     PhoneReveal,
+    Reporter,
     ResolveTimeTally,
     SubdistrictResolveTimeTally,
     SubdistrictVisitIssueTally,
@@ -66,6 +67,12 @@ class FollowUpInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReporterInline(ReadOnlyInline):
+    model = Reporter
+    fields = ["created_at", "name", "phone", "source", "created_by"]
+    readonly_fields = fields
+
+
 class MediationInline(ReadOnlyInline):
     model = Mediation
     fields = ["mediated_on", "mediator", "method", "outcome", "agreement"]
@@ -104,7 +111,7 @@ class IssueAdmin(admin.ModelAdmin):
         "subdistrict",
         "district",
     ]
-    inlines = [MediationInline, FollowUpInline, EventInline]
+    inlines = [ReporterInline, MediationInline, FollowUpInline, EventInline]
     date_hierarchy = None
     # A million rows: count at most CappedPaginator.cap and never the whole table twice.
     paginator = CappedPaginator
@@ -183,6 +190,16 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_select_related = ["issue", "uploaded_by"]
     search_fields = ["=issue__reference"]
     autocomplete_fields = ["issue", "uploaded_by"]
+    paginator = CappedPaginator
+    show_full_result_count = False
+
+
+@admin.register(Reporter)
+class ReporterAdmin(admin.ModelAdmin):
+    list_display = ["issue", "name", "phone", "source", "created_by", "created_at"]
+    list_select_related = ["issue", "created_by"]
+    search_fields = ["=issue__reference"]
+    autocomplete_fields = ["issue", "created_by"]
     paginator = CappedPaginator
     show_full_result_count = False
 

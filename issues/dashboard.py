@@ -15,6 +15,7 @@ Definitions (the issue list behind each figure counts exactly the same issues):
 - satisfaction rate: of the visits done in the period, the share satisfied or basically so;
   likewise shown with the number of issues;
 - money recovered: the sum recovered on wage-arrears issues resolved in the period;
+- workers whose wages were recovered: the sum of the people affected by the same issues;
 - patrols: patrols started in the period; hazards: issues logged from a patrol in the period.
 
 Whole districts and subdistricts on PostgreSQL are read from the tallies (`issues.tallies`):
@@ -117,6 +118,7 @@ class Row(TypedDict, total=False):
     on_time: int
     recovered: Decimal
     wage_resolved: int
+    wage_people: int
     open: int
     overdue: int
     age_0_3: int
@@ -146,6 +148,7 @@ def _resolved(qs: QuerySet[Issue], period: Period, by: list[str], wage_id: int |
         "on_time": Count(ONE, filter=Q(due_at__isnull=False, resolved_at__lte=F("due_at"))),
         "recovered": Sum("amount_recovered", filter=Q(category_id=wage_id)),
         "wage_resolved": Count(ONE, filter=Q(category_id=wage_id)),
+        "wage_people": Sum("people_affected", filter=Q(category_id=wage_id)),
     }
     return Fold.of(q.order_by().values_list(*by, "week").annotate(**aggs), by, aggs, week=True)
 
@@ -346,7 +349,8 @@ def _tallied_folds(
 ) -> tuple[Fold, Fold]:
     created = Fold(names=["collected", "closed", "hazards"], total=[0, 0, 0])
     resolved = Fold(
-        names=["resolved", "on_time", "recovered", "wage_resolved"], total=[0, 0, Decimal(0), 0]
+        names=["resolved", "on_time", "recovered", "wage_resolved", "wage_people"],
+        total=[0, 0, Decimal(0), 0, 0],
     )
     rows = tallies.issue_sums(t, period.start, period.end, child, wage_id)
     for g_cat, g_child, g_week, cat, area_id, week, *values in rows:

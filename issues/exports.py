@@ -40,6 +40,7 @@ COLUMNS = [
     "courtyard__name",
     "resident_name",
     "resident_phone",
+    "further_reporters",
     "assignee__username",
     "assignee__first_name",
     "created_at",
@@ -71,6 +72,7 @@ def headers() -> list[str]:
         _("Courtyard"),
         _("Resident"),
         _("Resident's phone"),
+        _("Residents reporting"),
         _("Assignee"),
         _("Collected at"),
         _("Due at"),
@@ -130,6 +132,7 @@ def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
         courtyard,
         resident_name,
         resident_phone,
+        further_reporters,
         assignee_username,
         assignee_first_name,
         created_at,
@@ -143,7 +146,7 @@ def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
         grid_id,
         community_id,
         assignee_id,
-    ) in qs.values_list(*COLUMNS).iterator(chunk_size=5000):
+    ) in qs.with_reporter_count().values_list(*COLUMNS).iterator(chunk_size=5000):
         full = (
             scope.is_all
             or community_id in scope.community_ids
@@ -167,6 +170,7 @@ def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
                 courtyard,
                 resident_name if full else surname(resident_name),
                 resident_phone if full else mask_phone(resident_phone),
+                1 + further_reporters,
                 assignee_first_name or assignee_username or "",
                 fmt(created_at),
                 fmt(due_at),

@@ -18,6 +18,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from grassroots.widgets import IsoDateRangeWidget
 from grids.access import Role, Scope
 from grids.models import Community, Courtyard, District, Grid, Subdistrict
 from issues.forms import assignable_users
@@ -163,18 +164,24 @@ class IssueFilter(df.FilterSet):
     created = DateRange(
         field_name="created_at",
         label=_("Collected between"),
-        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=IsoDateRangeWidget(),
     )
     resolved = DateRange(
         field_name="resolved_at",
         label=_("Resolved between"),
-        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=IsoDateRangeWidget(),
     )
     on_time = df.BooleanFilter(
         method="filter_on_time", label=_("Resolved on time"), widget=forms.CheckboxInput
     )
-    mediated = DateRange(method="filter_mediated", label=_("Mediated between"))
-    visited = DateRange(method="filter_visited", label=_("Follow-up visit done between"))
+    mediated = DateRange(
+        method="filter_mediated", label=_("Mediated between"), widget=IsoDateRangeWidget()
+    )
+    visited = DateRange(
+        method="filter_visited",
+        label=_("Follow-up visit done between"),
+        widget=IsoDateRangeWidget(),
+    )
     visit = df.ChoiceFilter(
         choices=VISIT_CHOICES, method="filter_visit_kind", label=_("Follow-up visit")
     )

@@ -12,6 +12,8 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grassroots.widgets import IsoDateInput
+from grids.access import assignable_users
 from grids.models import Courtyard, Patrol, person_name
 from issues.models import Category, FollowUp, Issue, Mediation, Urgency
 from issues.photos import CleanPhoto, clean_photo
@@ -55,23 +57,8 @@ class MultiplePhotoField(forms.FileField):
         return cleaned
 
 
-def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
-    """Staff of the community and active grid workers of its grids."""
-    community_id = (
-        issue_or_community_id.community_id
-        if isinstance(issue_or_community_id, Issue)
-        else issue_or_community_id
-    )
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(staff_assignments__community_id=community_id)
-            | Q(grid_worker__is_active=True, grid_worker__grids__community_id=community_id),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "username")
-    )
+def assignable_to(issue: Issue) -> QuerySet[User]:
+    return assignable_users(issue.community_id, grid_id=issue.grid_id)
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -138,10 +125,17 @@ class CaptureForm(forms.Form):
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    # What a new issue needs and a further report on an existing one does not.
+    NEW_ISSUE_ONLY = ("courtyard", "category", "urgency", "title", "source")
+
+    def __init__(self, *args: Any, user: User, adding: bool = False, **kwargs: Any) -> None:
+        """`adding`: the form is posted to an existing issue (the duplicate hint's button)."""
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.user = user
+        if adding:
+            for name in self.NEW_ISSUE_ONLY:
+                self.fields[name].required = False
         # Recently used courtyards first: a worker returns to the same few.
         self.fields["courtyard"].queryset = (
             Courtyard.objects.visible_to(user)
@@ -152,9 +146,25 @@ class CaptureForm(forms.Form):
         self.fields["patrol"].queryset = Patrol.objects.filter(
             grid_worker=user, ended_at__isnull=True
         )
+        patrol_id = (self.data if self.is_bound else self.initial).get("patrol")
+        patrol = (
+            self.fields["patrol"].queryset.filter(pk=patrol_id).first()
+            if patrol_id and str(patrol_id).isascii() and str(patrol_id).isdigit()
+            else None
+        )
+        if patrol is not None:
+            # A hazard found on a patrol is in the patrol's grid.
+            self.fields["courtyard"].queryset = self.fields["courtyard"].queryset.filter(
+                pk__in=patrol.courtyards().values("pk")
+            )
         if "token" in self.data:
             # A form redisplayed after an error keeps its token, so its retry is one issue.
             self.initial["token"] = self.data.get("token")
+
+    def residents_words(self) -> str:
+        """What the resident said, for a further report: the description, else the title."""
+        data = self.cleaned_data
+        return (data.get("description") or "").strip() or (data.get("title") or "").strip()
 
 
 class CommentForm(forms.Form):
@@ -167,6 +177,9 @@ class TransitionForm(forms.Form):
     """The fields each action takes; `seen_status` makes a stale action harmless."""
 
     seen_status = forms.ChoiceField(choices=Issue.Status.choices, widget=forms.HiddenInput)
+    # The issue's state version when the page was drawn (`services.state_version`); pages
+    # drawn before it existed post only the status, which is then all that is compared.
+    seen_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, action: str, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -174,7 +187,7 @@ class TransitionForm(forms.Form):
         self.prefix = action
         if action == "list":
             self.fields["assignee"] = UserChoiceField(
-                queryset=assignable_users(issue),
+                queryset=assignable_to(issue),
                 label=_("Assignee"),
                 required=False,
                 empty_label=_("Nobody yet"),
@@ -182,7 +195,7 @@ class TransitionForm(forms.Form):
             self.fields["due_date"] = forms.DateField(
                 label=_("Due"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=IsoDateInput(),
                 help_text=_("Empty: the category's time limit from now."),
             )
         elif action == "resolve":
@@ -198,6 +211,14 @@ class TransitionForm(forms.Form):
                     min_value=0,
                     max_digits=12,
                     decimal_places=2,
+                )
+                # The dashboard counts the workers of the wage cases resolved beside the sum.
+                self.fields["people_affected"] = forms.IntegerField(
+                    label=_("Workers concerned"),
+                    required=False,
+                    min_value=0,
+                    max_value=100000,
+                    initial=issue.people_affected,
                 )
         elif action == "reopen":
             self.fields["reason"] = forms.CharField(
@@ -223,7 +244,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prefix = "assign"
-        self.fields["assignee"].queryset = assignable_users(issue)
+        self.fields["assignee"].queryset = assignable_to(issue)
         self.fields["seen_assignee"].initial = issue.assignee_id
         self.fields["assignee"].initial = issue.assignee_id
 
@@ -233,7 +254,7 @@ class MediationForm(forms.ModelForm):
         model = Mediation
         fields = ["mediated_on", "parties", "place", "method", "outcome", "agreement"]
         widgets = {
-            "mediated_on": forms.DateInput(attrs={"type": "date"}),
+            "mediated_on": IsoDateInput(),
             "parties": forms.Textarea(attrs={"rows": 2}),
             "agreement": forms.Textarea(attrs={"rows": 3}),
         }

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Self
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -111,8 +112,30 @@ class IssueQuerySet(models.QuerySet["Issue"]):
 
         The long texts stay in the database: a page of fifty rows needs none of them.
         """
-        return self.select_related("category", "courtyard", "grid", "assignee").defer(
-            "description", "resolution", "search_text", "courtyard__address", "assignee__password"
+        return (
+            self.select_related("category", "courtyard", "grid", "assignee")
+            .defer(
+                "description",
+                "resolution",
+                "search_text",
+                "courtyard__address",
+                "assignee__password",
+            )
+            .with_reporter_count()
+        )
+
+    def with_reporter_count(self) -> Self:
+        """`further_reporters`: how many residents reported each issue after the first, counted
+        in the same query (a subquery per row, by the reporters' issue index)."""
+        counted = (
+            Reporter.objects.filter(issue=OuterRef("pk"))
+            .order_by()
+            .values("issue")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return self.annotate(
+            further_reporters=Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
         )
 
     def open(self) -> Self:
@@ -295,19 +318,40 @@ class Issue(models.Model):
             models.Index(
                 fields=["district", "resolved_at"],
                 name="issue_district_resolved",
-                include=["category", "subdistrict", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "subdistrict",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             models.Index(
                 fields=["subdistrict", "resolved_at"],
                 name="issue_subdistrict_resolved",
-                include=["category", "community", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "community",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             models.Index(
                 fields=["community", "resolved_at"],
                 name="issue_community_resolved",
-                include=["category", "grid", "due_at", "created_at", "amount_recovered"],
+                include=[
+                    "category",
+                    "grid",
+                    "due_at",
+                    "created_at",
+                    "amount_recovered",
+                    "people_affected",
+                ],
                 condition=Q(resolved_at__isnull=False),
             ),
             # Open issues by area for the dashboard and officials' lists: a few percent of the
@@ -341,6 +385,14 @@ class Issue(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.urgency == Urgency.URGENT
+
+    @property
+    def residents_reporting(self) -> int:
+        """The resident on the issue and the further ones who reported it (`reporters`)."""
+        further = getattr(self, "further_reporters", None)
+        if further is None:
+            further = self.reporters.count()
+        return 1 + further
 
     def search_document(self) -> str:
         """The bigrams that `IssueQuerySet.search` looks up."""
@@ -395,6 +447,7 @@ class IssueEvent(models.Model):
         MEDIATE = "mediate", _("Mediation recorded")
         SCHEDULE = "schedule", _("Follow-up visits scheduled")
         FOLLOW_UP = "follow_up", _("Follow-up visit recorded")
+        REPORT = "report", _("Reported again")
 
     issue = models.ForeignKey(Issue, models.CASCADE, related_name="events", verbose_name=_("issue"))
     actor = models.ForeignKey(
@@ -410,6 +463,9 @@ class IssueEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=12, choices=Issue.Status, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
+    # The capture form's one-time token, when its words were added to this issue instead of
+    # making a new one: a resent form finds this event and adds nothing twice.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = IssueEventQuerySet.as_manager()
 
@@ -674,6 +730,42 @@ class Attachment(models.Model):
         return self.image.name
 
 
+class Reporter(models.Model):
+    """A further resident who reported an issue already logged; the first is on the issue.
+
+    Their name and phone are personal data like the first resident's, shown through
+    `issues.privacy` by the same rules.
+    """
+
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="reporters", verbose_name=_("issue")
+    )
+    name = models.CharField(_("resident's name"), max_length=50, blank=True)
+    phone = models.CharField(
+        _("resident's phone"), max_length=20, blank=True, validators=[phone_validator]
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Issue.Source, default=Issue.Source.VISIT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("further resident")
+        verbose_name_plural = _("further residents")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> Self:
         return self.filter(read_at__isnull=True)
@@ -801,6 +893,8 @@ class IssueSums(Tally):
     recovered = models.DecimalField(
         _("amount recovered (yuan)"), max_digits=14, decimal_places=2, default=0
     )
+    # The people affected by the issues resolved in the week (wage cases: their workers).
+    people = models.BigIntegerField(_("people affected, resolved"), default=0)
 
     class Meta:
         abstract = True

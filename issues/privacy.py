@@ -4,6 +4,8 @@
 | name | shown | surname only |
 | phone | shown | masked (138****1234); revealing it is logged |
 
+The rules are the same for every resident of an issue: the one on the issue and the further
+ones who reported it (`Reporter`); one logged reveal shows all of that issue's numbers.
 Exports follow the same rules as the screen of the user who exports.
 """
 
@@ -15,9 +17,11 @@ from typing import TYPE_CHECKING
 from grids.access import Scope
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import User
 
-    from issues.models import Issue
+    from issues.models import Issue, Reporter
 
 
 def sees_contact(user: User, issue: Issue) -> bool:
@@ -51,9 +55,22 @@ class ResidentView:
     is_masked: bool
 
 
-def resident_view(user: User, issue: Issue, *, revealed: bool = False) -> ResidentView:
+def contact_view(
+    user: User, issue: Issue, name: str, phone: str, *, revealed: bool = False
+) -> ResidentView:
+    """One resident of `issue` as `user` may see them."""
     if revealed or sees_contact(user, issue):
-        return ResidentView(issue.resident_name, issue.resident_phone, False)
-    return ResidentView(
-        surname(issue.resident_name), mask_phone(issue.resident_phone), bool(issue.resident_phone)
-    )
+        return ResidentView(name, phone, False)
+    return ResidentView(surname(name), mask_phone(phone), bool(phone))
+
+
+def resident_view(user: User, issue: Issue, *, revealed: bool = False) -> ResidentView:
+    """The resident on the issue."""
+    return contact_view(user, issue, issue.resident_name, issue.resident_phone, revealed=revealed)
+
+
+def reporter_views(
+    user: User, issue: Issue, reporters: Iterable[Reporter], *, revealed: bool = False
+) -> list[ResidentView]:
+    """The further residents who reported the issue, by the same rules."""
+    return [contact_view(user, issue, r.name, r.phone, revealed=revealed) for r in reporters]

@@ -13,14 +13,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from grids.access import Scope
-from grids.models import Courtyard, GridWorker, Patrol
+from grids.access import Scope, may_be_assigned
+from grids.models import Courtyard, Patrol, phone_validator
 from grids.models import person_name as _name
 from issues import notifications, tasks, workflow
 from issues.models import (
@@ -31,6 +33,7 @@ from issues.models import (
     IssueEvent,
     Mediation,
     Notification,
+    Reporter,
     Urgency,
 )
 from issues.photos import CleanPhoto
@@ -134,20 +137,41 @@ def check_allowed(issue: Issue, action: str, *, by: User | None, seen_status: st
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
 
 
+def state_version(events: Iterable[IssueEvent]) -> int | None:
+    """The version of an issue's state: the id of its last change of state, read off the
+    events the page already loaded. Comments and visits leave it as it is."""
+    return max((e.pk for e in events if e.to_status), default=None)
+
+
 @transaction.atomic
 def transition_issue(
-    issue: Issue, action: str, *, by: User | None, seen_status: str, note: str = "", **changes: Any
+    issue: Issue,
+    action: str,
+    *,
+    by: User | None,
+    seen_status: str,
+    seen_version: int | None = None,
+    note: str = "",
+    **changes: Any,
 ) -> IssueEvent:
     """Apply one row of the transition table, or refuse it and change nothing.
 
     `by=None` is the system (automatic revisit and reopen). `changes` are further fields
-    written in the same compare-and-set update.
+    written in the same compare-and-set update. `seen_version` (`state_version` when the page
+    was drawn) refuses an action drawn before changes that came back to the same status
+    (resolved, reopened, resolved again); without it only the status is compared.
     """
     check_allowed(issue, action, by=by, seen_status=seen_status)
     t = workflow.TRANSITIONS[action]
     now = timezone.now()
     # Compare-and-set: if someone moved the issue after this page was drawn, nothing changes.
-    changed = Issue.objects.filter(pk=issue.pk, status=seen_status).update(
+    unchanged = Issue.objects.filter(pk=issue.pk, status=seen_status)
+    if seen_version is not None:
+        later = IssueEvent.objects.filter(issue=OuterRef("pk"), pk__gt=seen_version).exclude(
+            to_status=""
+        )
+        unchanged = unchanged.exclude(Exists(later))
+    changed = unchanged.update(
         status=t.target, last_activity_at=now, **{workflow.ENTERED_AT[t.target]: now}, **changes
     )
     if not changed:
@@ -174,6 +198,7 @@ def list_issue(
     *,
     by: User,
     seen_status: str,
+    seen_version: int | None = None,
     assignee: User | None = None,
     due_at: datetime | None = None,
     note: str = "",
@@ -183,11 +208,8 @@ def list_issue(
     with transaction.atomic():
         due_at = due_at or default_due_at(issue)
         assignee_id = assignee.pk if assignee else issue.assignee_id
-        if assignee is not None and not _may_be_assigned(assignee, issue):
-            raise TransitionRefused(
-                _("%(name)s does not work in this issue's community.")
-                % {"name": assignee.get_full_name() or assignee.username}
-            )
+        if assignee is not None:
+            _check_assignable(assignee, issue)
         parts = [note] if note else []
         if assignee is not None:
             parts.append(_("Assigned to %(name)s.") % {"name": _name(assignee)})
@@ -199,6 +221,7 @@ def list_issue(
             "list",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=" ".join(parts),
             assignee_id=assignee_id,
             due_at=due_at,
@@ -208,7 +231,9 @@ def list_issue(
     return event
 
 
-def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
+def handle_now(
+    issue: Issue, *, by: User, seen_status: str, seen_version: int | None = None, note: str = ""
+) -> IssueEvent:
     """紧急情况立即办: an urgent issue goes straight to work, with the actor as assignee."""
     check_allowed(issue, "handle_now", by=by, seen_status=seen_status)
     with transaction.atomic():
@@ -219,14 +244,19 @@ def handle_now(issue: Issue, *, by: User, seen_status: str, note: str = "") -> I
             "handle_now",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=note,
             assignee_id=issue.assignee_id or by.pk,
             due_at=issue.due_at or default_due_at(issue),
         )
 
 
-def start_issue(issue: Issue, *, by: User, seen_status: str, note: str = "") -> IssueEvent:
-    return transition_issue(issue, "start", by=by, seen_status=seen_status, note=note)
+def start_issue(
+    issue: Issue, *, by: User, seen_status: str, seen_version: int | None = None, note: str = ""
+) -> IssueEvent:
+    return transition_issue(
+        issue, "start", by=by, seen_status=seen_status, seen_version=seen_version, note=note
+    )
 
 
 def resolve_issue(
@@ -235,9 +265,12 @@ def resolve_issue(
     by: User,
     seen_status: str,
     resolution: str,
+    seen_version: int | None = None,
     amount_recovered: Decimal | None = None,
+    people_affected: int | None = None,
 ) -> IssueEvent:
-    """Resolve with a resolution text; a dispute needs a successful mediation first."""
+    """Resolve with a resolution text; a dispute needs a successful mediation first. A wage
+    case records the sum recovered and how many workers it concerns."""
     check_allowed(issue, "resolve", by=by, seen_status=seen_status)
     resolution = resolution.strip()
     if not resolution:
@@ -247,12 +280,20 @@ def resolve_issue(
             issue.category.is_dispute
             and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED).exists()
         ):
-            raise TransitionRefused(_("Record the mediation before resolving a dispute."))
+            raise TransitionRefused(_mediation_first(issue.category))
         changes: dict[str, Any] = {"resolution": resolution}
         if amount_recovered is not None:
             changes["amount_recovered"] = amount_recovered
+        if people_affected is not None:
+            changes["people_affected"] = people_affected
         event = transition_issue(
-            issue, "resolve", by=by, seen_status=seen_status, note=resolution, **changes
+            issue,
+            "resolve",
+            by=by,
+            seen_status=seen_status,
+            seen_version=seen_version,
+            note=resolution,
+            **changes,
         )
         issue_id = issue.pk
         # Robust: with the broker down the resolution still stands (and the user sees no error);
@@ -261,7 +302,28 @@ def resolve_issue(
     return event
 
 
-def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str) -> IssueEvent:
+def _mediation_first(category: Category) -> str:
+    """Why a category that needs a mediation cannot be resolved yet, in its own words."""
+    if category.code == "wage_arrears":
+        return _(
+            "Record the mediation (the talks with the employer) before resolving a "
+            "wage-arrears case."
+        )
+    if category.code == "dispute":
+        return _("Record the mediation before resolving a dispute.")
+    return _("Record the mediation before resolving an issue of “%(category)s”.") % {
+        "category": category.display_name
+    }
+
+
+def reopen_issue(
+    issue: Issue,
+    *,
+    by: User | None,
+    seen_status: str,
+    reason: str,
+    seen_version: int | None = None,
+) -> IssueEvent:
     """Back to work, with a reason; tells the assignee and the community's staff."""
     check_allowed(issue, "reopen", by=by, seen_status=seen_status)
     reason = reason.strip()
@@ -273,6 +335,7 @@ def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str
             "reopen",
             by=by,
             seen_status=seen_status,
+            seen_version=seen_version,
             note=reason,
             resolved_at=None,
             revisited_at=None,
@@ -301,12 +364,16 @@ def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: An
     return services[action](issue, by=by, seen_status=seen_status, **data)
 
 
-def _may_be_assigned(user: User, issue: Issue) -> bool:
-    """Staff of the issue's community, or an active grid worker of its grid."""
-    return user.is_active and (
-        user.staff_assignments.filter(community_id=issue.community_id).exists()
-        or GridWorker.objects.filter(user=user, is_active=True, grids=issue.grid_id).exists()
-    )
+def _check_assignable(user: User, issue: Issue) -> None:
+    """Refuse, saying why, anyone `grids.access.assignable_users` does not offer."""
+    if not may_be_assigned(user, issue.community_id, issue.grid_id):
+        raise TransitionRefused(
+            _(
+                "%(name)s is neither on the staff of this community nor an active grid worker "
+                "of this issue's grid (%(grid)s)."
+            )
+            % {"name": _name(user), "grid": issue.grid.name}
+        )
 
 
 @transaction.atomic
@@ -323,10 +390,7 @@ def assign_issue(
         raise TransitionRefused(_("Only the community's staff can assign issues."))
     if not issue.is_open:
         raise TransitionRefused(_("Only open issues can be reassigned."))
-    if not _may_be_assigned(assignee, issue):
-        raise TransitionRefused(
-            _("%(name)s does not work in this issue's community.") % {"name": _name(assignee)}
-        )
+    _check_assignable(assignee, issue)
     changes: dict[str, Any] = {"assignee_id": assignee.pk}
     if due_at is not None:
         changes["due_at"] = due_at
@@ -387,6 +451,11 @@ def create_issue(
         raise TransitionRefused(_("That courtyard is outside your grids."))
     if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
         raise TransitionRefused(_("That patrol is not yours or has ended."))
+    if patrol is not None and not patrol.courtyards().filter(pk=courtyard.pk).exists():
+        raise TransitionRefused(
+            _("%(courtyard)s is not in the grid of this patrol (%(grid)s).")
+            % {"courtyard": courtyard.name, "grid": patrol.grid.name}
+        )
     now = created_at or timezone.now()
     issue = Issue(
         title=title.strip(),
@@ -416,14 +485,7 @@ def create_issue(
         if submission_token is None or existing is None:
             raise
         return existing, False
-    for photo in photos:
-        Attachment.objects.create(
-            issue=issue,
-            image=photo.image,
-            thumbnail=photo.thumbnail,
-            size=photo.size,
-            uploaded_by=by,
-        )
+    _attach(issue, photos, by=by)
     IssueEvent.objects.create(
         issue=issue,
         actor=by,
@@ -438,6 +500,114 @@ def create_issue(
             issue=issue,
         )
     return issue, True
+
+
+def _attach(issue: Issue, photos: Iterable[CleanPhoto], *, by: User) -> int:
+    """Store photos already checked and re-encoded (`issues.photos.clean_photo`)."""
+    n = 0
+    for photo in photos:
+        Attachment.objects.create(
+            issue=issue,
+            image=photo.image,
+            thumbnail=photo.thumbnail,
+            size=photo.size,
+            uploaded_by=by,
+        )
+        n += 1
+    return n
+
+
+def _report_note(words: str, *, photos: int, has_contact: bool) -> str:
+    """The timeline's entry for a further report: no name or phone (officials read it too)."""
+    if has_contact and photos:
+        head = ngettext(
+            "A further resident reported this, with %(n)d photo; their name and phone are "
+            "kept with the issue's residents.",
+            "A further resident reported this, with %(n)d photos; their name and phone are "
+            "kept with the issue's residents.",
+            photos,
+        ) % {"n": photos}
+    elif has_contact:
+        head = _(
+            "A further resident reported this; their name and phone are kept with the issue's "
+            "residents."
+        )
+    elif photos:
+        head = ngettext(
+            "A further resident reported this, with %(n)d photo.",
+            "A further resident reported this, with %(n)d photos.",
+            photos,
+        ) % {"n": photos}
+    else:
+        head = _("A further resident reported this.")
+    return f"{head}\n{words}" if words else head
+
+
+@transaction.atomic
+def add_reporter_to_issue(
+    issue: Issue,
+    *,
+    by: User,
+    name: str = "",
+    phone: str = "",
+    words: str = "",
+    photos: Iterable[CleanPhoto] = (),
+    source: str = Issue.Source.VISIT,
+    submission_token: uuid.UUID | None = None,
+) -> tuple[IssueEvent, bool]:
+    """A further resident reported an issue already logged: their name and phone (as a
+    `Reporter`), their photos and their words join it, all or nothing. Returns (event,
+    created); a resent form (same token) returns the first event and adds nothing."""
+    if submission_token is not None:
+        existing = IssueEvent.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            if existing.issue_id != issue.pk:
+                raise TransitionRefused(
+                    _("This form was already saved to %(ref)s; open a new form.")
+                    % {"ref": existing.issue.reference}
+                )
+            return existing, False
+    if not Issue.objects.visible_to(by).filter(pk=issue.pk).exists():
+        raise TransitionRefused(_("Not found in your area."))
+    if not can_contribute(by, issue):
+        raise TransitionRefused(_("You are not allowed to comment on this issue."))
+    name, phone, words = name.strip(), phone.strip(), words.strip()
+    if phone:
+        try:
+            phone_validator(phone)
+        except ValidationError as e:
+            raise TransitionRefused(" ".join(e.messages)) from e
+    photos = list(photos)
+    if not (words or name or phone or photos):
+        raise TransitionRefused(
+            _("Nothing to add: write what the resident said, or give their name, phone or a photo.")
+        )
+    now = timezone.now()
+    has_contact = bool(name or phone)
+    try:
+        # The event first: its unique token stops a second copy of the form that arrives at
+        # the same moment before it writes anything.
+        with transaction.atomic():
+            event = IssueEvent.objects.create(
+                issue=issue,
+                actor=by,
+                action=IssueEvent.Action.REPORT,
+                note=_report_note(words, photos=len(photos), has_contact=has_contact),
+                created_at=now,
+                submission_token=submission_token,
+            )
+    except IntegrityError:
+        existing = IssueEvent.objects.filter(submission_token=submission_token).first()
+        if submission_token is None or existing is None:
+            raise
+        return existing, False
+    Issue.objects.filter(pk=issue.pk).update(last_activity_at=now)
+    if has_contact:
+        Reporter.objects.create(
+            issue=issue, name=name, phone=phone, source=source, created_by=by, created_at=now
+        )
+    _attach(issue, photos, by=by)
+    return event, True
 
 
 @transaction.atomic

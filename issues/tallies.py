@@ -102,12 +102,13 @@ class IssueKind(Kind):
             f"SELECT {self.area_list}, category_id, {day} AS day, sign AS collected, "
             f"sign * (status IN ({CLOSED}))::int AS closed, "
             f"sign * (source = {PATROL})::int AS hazards, "
-            f"0 AS resolved, 0 AS on_time, 0::numeric AS recovered FROM {at(src, 'created_at')} "
+            f"0 AS resolved, 0 AS on_time, 0::numeric AS recovered, 0::bigint AS people "
+            f"FROM {at(src, 'created_at')} "
             f"UNION ALL "
             f"SELECT {self.area_list}, category_id, {rday}, 0, 0, 0, sign, "
             f"sign * (due_at IS NOT NULL AND resolved_at <= due_at)::int, "
-            f"sign * coalesce(amount_recovered, 0) FROM {at(src, 'resolved_at')} "
-            f"WHERE resolved_at IS NOT NULL"
+            f"sign * coalesce(amount_recovered, 0), sign * coalesce(people_affected, 0)::bigint "
+            f"FROM {at(src, 'resolved_at')} WHERE resolved_at IS NOT NULL"
         )
 
 
@@ -239,7 +240,7 @@ ON_TIME, SATISFIED_KIND = 1, 2
 ISSUES = IssueKind(
     table="issues_issuetally",
     keys=("district_id", "subdistrict_id", "category_id", "week"),
-    sums=("collected", "closed", "hazards", "resolved", "on_time", "recovered"),
+    sums=("collected", "closed", "hazards", "resolved", "on_time", "recovered", "people"),
     source="issues_issue",
     dates=("created_at", "resolved_at"),
 )
@@ -317,6 +318,7 @@ COUNTED = {
         "source",
         "due_at",
         "amount_recovered",
+        "people_affected",
     ),
     "issues_followup": ("district_id", "subdistrict_id", "done_at", "due_at", "satisfaction"),
 }
@@ -637,8 +639,8 @@ def issue_sums(
     areas: Areas, start: date, end: date, child: str | None, wage_id: int | None
 ) -> list[tuple]:
     """Grouping flags (category, child, week), the three keys, then collected, closed,
-    hazards, resolved, on time, money recovered and wage cases resolved: per category, per
-    child area, per week, and in all (the row whose three flags are set)."""
+    hazards, resolved, on time, money recovered, wage cases resolved and their people: per
+    category, per child area, per week, and in all (the row whose three flags are set)."""
     if child is not None and child not in areas.reads["children"]:
         raise ValueError(child)
     col = child or "NULL::int"
@@ -647,10 +649,11 @@ def issue_sums(
         f"category_id, {col}, week, sum(collected), sum(closed), sum(hazards), "
         f"sum(resolved), sum(on_time), "
         f"coalesce(sum(recovered) FILTER (WHERE category_id = %s), 0), "
-        f"coalesce(sum(resolved) FILTER (WHERE category_id = %s), 0) "
+        f"coalesce(sum(resolved) FILTER (WHERE category_id = %s), 0), "
+        f"coalesce(sum(people) FILTER (WHERE category_id = %s), 0)::bigint "
         f"FROM ({{rows}}) t GROUP BY GROUPING SETS ((category_id), ({col}), (week), ())"
     )
-    return _fetch(areas.reads["issues"], areas, start, end, select, [wage_id, wage_id])
+    return _fetch(areas.reads["issues"], areas, start, end, select, [wage_id] * 3)
 
 
 def resolve_time_counts(areas: Areas, start: date, end: date) -> list[tuple]:

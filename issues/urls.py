@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from issues import views
+from issues import report_views, views
 
 
 class ReferenceConverter:
@@ -28,6 +28,7 @@ urlpatterns = [
     path("issues/<ref:reference>/created/", views.issue_created, name="created"),
     path("issues/<ref:reference>/assign/", views.issue_assign, name="assign"),
     path("issues/<ref:reference>/comment/", views.issue_comment, name="comment"),
+    path("issues/<ref:reference>/report/", report_views.issue_add_report, name="add_report"),
     path("issues/<ref:reference>/mediation/", views.issue_mediation, name="mediation"),
     path("issues/<ref:reference>/phone/", views.reveal_phone, name="reveal_phone"),
     path("issues/<ref:reference>/photos/<int:pk>/<str:size>.jpg", views.photo, name="photo"),

@@ -15,7 +15,6 @@ from django.http import (
     FileResponse,
     Http404,
     HttpResponse,
-    QueryDict,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,8 +50,15 @@ from issues.forms import (
     TransitionForm,
     due_at_from_date,
 )
-from issues.models import Attachment, Category, FollowUp, Issue, Notification
-from issues.privacy import resident_view
+from issues.models import (
+    Attachment,
+    Category,
+    FollowUp,
+    Issue,
+    Notification,
+    Reporter,
+)
+from issues.privacy import reporter_views, resident_view
 from issues.services import TransitionRefused
 from issues.workflow import DONE, Actor, allowed_actions
 
@@ -190,13 +196,17 @@ def issue_new(request: AuthedRequest) -> HttpResponse:
             form.add_error(None, str(e))
         else:
             return redirect("issues:created", reference=issue.reference)
-    patrol = form.fields["patrol"].queryset.first()
+    return capture_page(request, form)
+
+
+def capture_page(request: AuthedRequest, form: CaptureForm) -> HttpResponse:
+    """The capture form, redisplayed with what was typed when it has errors."""
     return render(
         request,
         "issues/issue_new.html",
         {
             "form": form,
-            "patrol": patrol,
+            "patrol": form.fields["patrol"].queryset.first(),
             "category_urgency": {
                 str(c.pk): c.default_urgency for c in form.fields["category"].queryset
             },
@@ -259,16 +269,15 @@ def detail_context(
     actions = allowed_actions(actors, issue.status)
     if "handle_now" in actions and not issue.is_urgent:
         actions.remove("handle_now")
+    events = list(issue.events.select_related("actor"))
+    seen = {"seen_status": issue.status, "seen_version": services.state_version(events)}
     action_forms = [
-        (
-            action,
-            forms.get(action)
-            or TransitionForm(action=action, issue=issue, initial={"seen_status": issue.status}),
-        )
+        (action, forms.get(action) or TransitionForm(action=action, issue=issue, initial=seen))
         for action in actions
     ]
     contributor = services.can_contribute(user, issue)
-    events = list(issue.events.select_related("actor"))
+    reporters = list(issue.reporters.all())
+    issue.further_reporters = len(reporters)
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
     return {
         "issue": issue,
@@ -276,7 +285,7 @@ def detail_context(
         "attachments": list(issue.attachments.all()),
         "mediations": list(issue.mediations.select_related("mediator")),
         "follow_ups": follow_ups,
-        "resident": resident_view(user, issue),
+        **residents_context(user, issue, reporters=reporters),
         "action_forms": action_forms,
         # Reassigning is for listed and started issues; a collected one is listed with an assignee.
         "assign_form": forms.get("assign")
@@ -381,28 +390,13 @@ def issue_assign(request: AuthedRequest, reference: str) -> HttpResponse:
 @require_POST
 def issue_comment(request: AuthedRequest, reference: str) -> HttpResponse:
     issue = _acting_issue(request, reference)
-    data = request.POST.copy()
-    if data.get("next") == "created" and not data.get("note"):
-        # From the capture form's duplicate hint: the resident's words become the comment.
-        data["note"] = duplicate_note(data)
-    form = CommentForm(data)
+    form = CommentForm(request.POST)
     if form.is_valid():
         try:
             services.comment_on_issue(issue, by=request.user, note=form.cleaned_data["note"])
         except TransitionRefused as e:
             form.add_error(None, str(e))
-    if request.POST.get("next") == "created" and not form.errors:
-        messages.success(
-            request, _("The resident's words were added to %(ref)s.") % {"ref": issue.reference}
-        )
-        return redirect("issues:created", reference=issue.reference)
     return _after_action(request, issue, {"comment": form}, _("Comment added."))
-
-
-def duplicate_note(data: QueryDict) -> str:
-    """The resident's words without their name or phone, which the timeline shows to all."""
-    words = data.get("description", "").strip() or data.get("title", "").strip()
-    return _("Raised again by a resident: %(words)s") % {"words": words} if words else ""
 
 
 @require_POST
@@ -425,8 +419,22 @@ def reveal_phone(request: AuthedRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "issues/issue_detail.html#phone",
-        {"issue": issue, "resident": resident_view(request.user, issue, revealed=True)},
+        {"issue": issue, **residents_context(request.user, issue, revealed=True)},
     )
+
+
+def residents_context(
+    user: Any, issue: Issue, *, revealed: bool = False, reporters: list[Reporter] | None = None
+) -> dict[str, Any]:
+    """The issue's residents as the user may see them; whether a reveal would show more."""
+    reporters = list(issue.reporters.all()) if reporters is None else reporters
+    first = resident_view(user, issue, revealed=revealed)
+    further = reporter_views(user, issue, reporters, revealed=revealed)
+    return {
+        "resident": first,
+        "reporters": further,
+        "contacts_masked": first.is_masked or any(r.is_masked for r in further),
+    }
 
 
 @require_GET

@@ -475,6 +475,17 @@ MATRIX: dict[str, list[Case]] = {
             acts=acting("grid_worker", "staff", "admin"),
         ),
     ],
+    "issues:add_report": [
+        post_only(ref_url("issues:add_report", "collected")),
+        # A further resident's report joins an issue the user may contribute to; an official
+        # reads but does not log.
+        post(
+            ref_url("issues:add_report", "collected"),
+            CONTRIBUTE,
+            data=capture_data,
+            acts=acting("grid_worker", "staff", "admin"),
+        ),
+    ],
     "issues:duplicates": [
         get_anywhere(
             lambda w: (
@@ -637,11 +648,12 @@ MATRIX: dict[str, list[Case]] = {
     "grids:patrol": [get(lambda w: reverse("grids:patrol", args=[w.patrol.pk]), everyone(200))],
     "grids:patrol_start": [
         post_only(lambda w: reverse("grids:patrol_start")),
-        # Only grid workers patrol; a grid outside theirs is not a choice of the form.
+        # Only grid workers patrol; a grid outside theirs is not a choice of the form, which
+        # comes back (400) with the grid marked.
         post(
             lambda w: reverse("grids:patrol_start"),
             answers(302, 403, 403, 403),
-            outside=answers(302, 403, 403, 403),
+            outside=answers(400, 403, 403, 403),
             data=lambda w: {"grid": w.grid.pk, "kind": Patrol.Kind.ROUTINE},
             acts=acting("grid_worker"),
         ),

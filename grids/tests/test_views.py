@@ -169,10 +169,12 @@ def test_it_refuses_a_second_running_patrol(client, grid_worker, grid):
 def test_it_refuses_a_patrol_of_someone_elses_grid(client, grid_worker, other_grid):
     client.force_login(grid_worker)
 
-    r = client.post(START, {"grid": other_grid.pk, "kind": "routine"}, follow=True)
+    r = client.post(START, {"grid": other_grid.pk, "kind": "routine"})
 
     assert not Patrol.objects.exists()
-    assert messages_of(r)
+    # The form comes back with the grid marked, not a message about something else.
+    assert r.status_code == 400
+    assert r.context["form"].errors["grid"]
 
 
 @pytest.mark.parametrize("who", ["official", "staff", "outsider"])

@@ -74,8 +74,8 @@ def test_it_offers_the_open_issue_instead_of_a_duplicate(
 
     assert existing.reference in phone.get_by_test_id("reference").inner_text()
     assert Issue.objects.count() == 1
-    comment = existing.events.get(action=IssueEvent.Action.COMMENT)
-    assert "二单元楼道晚上有三辆电动车在充电" in comment.note
+    report = existing.events.get(action=IssueEvent.Action.REPORT)
+    assert "二单元楼道晚上有三辆电动车在充电" in report.note
 
 
 def test_it_tells_the_staff_of_an_urgent_issue(
@@ -231,3 +231,73 @@ def test_it_shows_the_courtyards_and_patrols_of_the_grid(
     shot(phone, "courtyard-phone.png")
     phone.goto(f"{live_server.url}/patrols/")
     shot(phone, "patrols-phone.png")
+
+
+def test_it_adds_a_second_residents_photo_and_contact_to_the_open_issue(
+    phone, live_server, grid_worker, staff, official, courtyard, photo_file, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    existing = IssueFactory(
+        courtyard=courtyard,
+        category=category("drainage"),
+        title="雨后院内积水",
+        resident_name="卓玛",
+        resident_phone="13812341234",
+    )
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("drainage").pk))
+    phone.get_by_test_id("duplicates").wait_for()
+    phone.fill("#id_title", "院子又积水了")
+    phone.fill("#id_description", "昨晚大雨后二号楼门口积水没过脚踝。")
+    phone.fill("#id_resident_name", "次仁央宗")
+    phone.fill("#id_resident_phone", "13912345678")
+    phone.set_input_files("#id_photos", str(photo_file))
+    shot(phone, "capture-add-report-phone.png")
+    phone.get_by_test_id(f"add-to-{existing.reference}").click()
+
+    assert existing.reference in phone.get_by_test_id("reference").inner_text()
+    assert "附照片1张" in phone.content()
+    assert Issue.objects.count() == 1
+    reporter = existing.reporters.get()
+    assert (reporter.name, reporter.phone) == ("次仁央宗", "13912345678")
+    assert existing.attachments.count() == 1
+
+    phone.goto(f"{live_server.url}{existing.get_absolute_url()}")
+    assert phone.get_by_test_id("residents-reporting").inner_text().strip() == "2位居民反映"
+    timeline = phone.get_by_test_id("timeline").inner_text()
+    assert "又有一位居民反映此问题，附照片1张；其姓名和电话已记入该问题的反映居民。" in timeline
+    assert "积水没过脚踝" in timeline
+    assert "13912345678" not in timeline
+    assert phone.locator(".photos img").count() == 1
+    shot(phone, "issue-second-resident-phone.png")
+
+    phone.context.clear_cookies()
+    login(phone, live_server, "staff")
+    phone.goto(f"{live_server.url}{existing.get_absolute_url()}")
+    assert phone.get_by_test_id("reporter-phone").inner_text() == "13912345678"
+    assert "次仁央宗" in phone.get_by_test_id("reporter").inner_text()
+
+    phone.context.clear_cookies()
+    login(phone, live_server, "official")
+    phone.goto(f"{live_server.url}{existing.get_absolute_url()}")
+    assert phone.get_by_test_id("reporter-phone").inner_text() == "139****5678"
+    assert "次仁央宗" not in phone.content()
+    assert phone.get_by_test_id("residents-reporting").inner_text().strip() == "2位居民反映"
+    shot(phone, "issue-second-resident-official-phone.png")
+
+
+def test_it_fills_the_mediation_date_with_today_in_chinese(phone, live_server, staff, courtyard):
+    dispute = IssueFactory(
+        courtyard=courtyard, category=category("dispute"), status=Issue.Status.IN_PROGRESS
+    )
+    login(phone, live_server, "staff")
+    phone.goto(f"{live_server.url}{dispute.get_absolute_url()}")
+    assert phone.evaluate("document.documentElement.lang").lower().startswith("zh")
+    phone.get_by_text("登记调解").click()
+
+    date_input = phone.locator("#id_mediation-mediated_on")
+    assert date_input.input_value() == timezone.localdate().isoformat()
+    assert date_input.evaluate("e => e.valueAsDate !== null")
+    shot(phone, "mediation-date-phone.png")

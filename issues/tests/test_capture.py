@@ -409,7 +409,7 @@ def test_it_hints_at_the_open_issues_of_that_courtyard_and_category(client, grid
     html = r.content.decode()
     assert 'data-testid="duplicates"' in html
     assert re.findall(r'class="ref" href="/issues/([^/]+)/"', html) == [open_.reference]
-    assert reverse("issues:comment", args=[open_.reference]) in html
+    assert reverse("issues:add_report", args=[open_.reference]) in html
     assert "<html" not in html
 
 
@@ -439,27 +439,6 @@ def test_it_hints_nothing_for_bad_parameters(client, grid_worker, params):
 
     assert r.status_code == 200
     assert r.content.decode().strip() == ""
-
-
-def test_it_adds_the_residents_words_to_the_duplicate_instead(client, grid_worker, courtyard):
-    existing = IssueFactory(courtyard=courtyard, category=category("road"), status="listed")
-    client.force_login(grid_worker)
-    data = form_data(courtyard, description="门口的坑又大了，自行车摔倒了。")
-
-    # The hint's button submits the whole capture form to the issue's comment URL.
-    r = client.post(
-        reverse("issues:comment", args=[existing.reference]), {**data, "next": "created"}
-    )
-
-    assert r.status_code == 302
-    assert r["Location"] == reverse("issues:created", args=[existing.reference])
-    assert Issue.objects.count() == 1
-    event = existing.events.get()
-    assert (event.action, event.actor) == ("comment", grid_worker)
-    assert "门口的坑又大了，自行车摔倒了。" in event.note
-    # The resident's contact stays out of the timeline, which officials read too.
-    assert "13912345678" not in event.note
-    assert "次仁央宗" not in event.note
 
 
 # --- Query count ---------------------------------------------------------------------------------

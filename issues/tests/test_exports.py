@@ -57,7 +57,7 @@ def test_it_exports_the_lists_rows_only(client, staff, issues, url, read):
     rows = read(client.get(url))
 
     assert set(by_ref(rows)) == {issues["open_road"].reference, issues["open_parking"].reference}
-    assert len(rows[0]) == 23  # the header
+    assert len(rows[0]) == 24  # the header
 
 
 @pytest.mark.parametrize(("url", "read"), [(CSV, csv_rows), (XLSX, xlsx_rows)])
@@ -199,7 +199,7 @@ def test_it_marks_overdue_rows(client, staff, courtyard):
 
     rows = by_ref(csv_rows(client.get(CSV)))
 
-    overdue_column = 20
+    overdue_column = 21
     assert rows[late.reference][overdue_column] != ""
     assert rows[fine.reference][overdue_column] == ""
 

@@ -242,3 +242,33 @@ def test_it_lists_visits_in_the_same_queries_at_any_size(
         with django_assert_num_queries(6):
             r = client.get(URL)
         assert len(r.context["pending"]) + len(r.context["done"]) == n
+
+
+def test_it_says_once_that_a_visit_recorded_from_the_issue_page_was_recorded(
+    client, assignee, resolved
+):
+    visit = FollowUpFactory(issue=resolved, assignee=assignee, due_at=ago(1))
+    client.force_login(assignee)
+
+    r = client.post(
+        record_url(visit),
+        {**visit_data(visit, "satisfied"), "next": resolved.get_absolute_url()},
+        follow=True,
+    )
+
+    assert r.redirect_chain[-1][0] == resolved.get_absolute_url()
+    assert r.content.decode().count("回访已登记。") == 1
+    visit.refresh_from_db()
+    assert visit.done_at is not None
+
+
+def test_it_says_once_what_an_issue_page_form_did(client, assignee, courtyard):
+    issue = IssueFactory(courtyard=courtyard, status=S.LISTED, assignee=assignee)
+    client.force_login(assignee)
+
+    r = client.post(
+        reverse("issues:comment", args=[issue.reference]), {"note": "已联系。"}, follow=True
+    )
+
+    assert r.content.decode().count("备注已添加。") == 1
+    assert issue.events.filter(note="已联系。").count() == 1

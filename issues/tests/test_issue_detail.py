@@ -613,8 +613,9 @@ def test_it_draws_the_page_in_the_same_queries_with_5_and_50_events(
         # 1. session, 2. user, 3. scope, 4. the issue with its category, courtyard, grid,
         # community, assignee, logger and patrol, 5. events with their actors, 6. follow-up
         # visits with assignee and visitor, 7. photos, 8. mediations with their mediators,
-        # 9. the unread badge, 10. the people the assign form offers
-        with django_assert_num_queries(10):
+        # 9. the further residents who reported it, 10. the unread badge, 11. the people the
+        # assign form offers
+        with django_assert_num_queries(11):
             r = client.get(url(issue))
         assert r.status_code == 200
         assert len(r.context["events"]) == n

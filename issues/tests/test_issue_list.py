@@ -564,7 +564,8 @@ def test_it_lists_for_staff_in_the_same_seven_queries_at_any_size(
     # 1. session, 2. user, 3. the user's scope (one UNION of role assignments), 4. every
     # select's options (categories, grids, courtyards, the community's people: one UNION),
     # 5. the tab counts (one aggregate, which is also the pager's total), 6. the unread badge,
-    # 7. one page of issues with category, courtyard, grid and assignee joined
+    # 7. one page of issues with category, courtyard, grid and assignee joined, and the count
+    # of further residents who reported each (a subquery of the same statement)
     _list_at_sizes(
         client,
         django_assert_num_queries,

@@ -115,6 +115,8 @@ def spread(courtyard, other_courtyard, staff, grid_worker):
             created_by=grid_worker,
             source=(Issue.Source.VISIT, Issue.Source.PATROL)[k % 3 == 0],
             amount_recovered=Decimal(100 * k) if code == "wage_arrears" and resolved else None,
+            # Wage cases count their workers; other issues' people must not be counted.
+            people_affected=(k % 13) + 1 if code == "wage_arrears" else (k % 4 or None),
         )
         if resolved and k % 2:
             FollowUpFactory(
@@ -125,12 +127,47 @@ def spread(courtyard, other_courtyard, staff, grid_worker):
                 satisfaction=("satisfied", "basically", "unsatisfied")[k % 3],
             )
         made.append(issue)
+    # Wage cases resolved, with the sum recovered and their workers, around local midnight too.
+    for k in range(8):
+        created = local(today - timedelta(days=(k * 47) % 400), (0, 23)[k % 2], 10)
+        made.append(
+            IssueFactory(
+                courtyard=(courtyard, other_courtyard)[k % 2],
+                category=category("wage_arrears"),
+                status=S.RESOLVED,
+                created_at=created,
+                resolved_at=min(created + timedelta(hours=k * 9 + 1), timezone.now()),
+                due_at=created + timedelta(days=10),
+                created_by=grid_worker,
+                amount_recovered=Decimal(1000 * k + 500),
+                people_affected=k + 3,
+            )
+        )
     return made
 
 
 def test_the_dashboard_from_the_tallies_equals_the_one_counted_from_the_issues(spread, community):
     assert exact()
     assert_same_dashboards(community.subdistrict.district_id)
+
+
+def test_the_tallies_count_the_workers_of_the_wage_cases_resolved(spread, community):
+    district_id = community.subdistrict.district_id
+    period = dashboard.Period.named("year", timezone.localdate())
+    wage = [
+        i
+        for i in spread
+        if i.category.code == "wage_arrears"
+        and i.resolved_at is not None
+        and period.range[0] <= i.resolved_at <= period.range[1]
+    ]
+    assert wage
+
+    live, tallied = both(district_id, period)
+
+    assert tallied.totals["wage_people"] == sum(i.people_affected for i in wage)
+    assert live.totals["wage_people"] == tallied.totals["wage_people"]
+    assert tallied.totals["wage_resolved"] == len(wage)
 
 
 def test_every_way_of_writing_keeps_them_exact(spread, community, staff):
@@ -146,6 +183,10 @@ def test_every_way_of_writing_keeps_them_exact(spread, community, staff):
     changed.category = category("sanitation")
     changed.amount_recovered = Decimal(77)
     changed.save()
+    assert exact()
+    Issue.objects.filter(pk__in=[i.pk for i in spread[:40]], resolved_at__isnull=False).update(
+        people_affected=F("people_affected") + 2
+    )
     assert exact()
     moved = CourtyardFactory(grid__community=CommunityFactory())
     moving = Issue.objects.get(pk=spread[4].pk)
