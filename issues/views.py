@@ -208,7 +208,14 @@ def issue_created(request: AuthedRequest, reference: str) -> HttpResponse:
         Issue.objects.visible_to(request.user).select_related("courtyard", "category"),
         reference=reference,
     )
-    return render(request, "issues/issue_created.html", {"issue": issue})
+    handle_now = None
+    if "handle_now" in issue_actions(request.user, issue):
+        handle_now = TransitionForm(
+            action="handle_now", issue=issue, initial={"seen_status": issue.status}
+        )
+    return render(
+        request, "issues/issue_created.html", {"issue": issue, "handle_now_form": handle_now}
+    )
 
 
 @require_GET
@@ -247,6 +254,14 @@ def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
     return issue
 
 
+def issue_actions(user: Any, issue: Issue) -> list[str]:
+    """The actions the user may take on the issue now; handling at once is for urgent ones."""
+    actions = allowed_actions(services.actors_for(user, issue), issue.status)
+    if "handle_now" in actions and not issue.is_urgent:
+        actions.remove("handle_now")
+    return actions
+
+
 def detail_context(
     request: AuthedRequest, issue: Issue, forms: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -254,9 +269,7 @@ def detail_context(
     user = request.user
     actors = services.actors_for(user, issue)
     forms = forms or {}
-    actions = allowed_actions(actors, issue.status)
-    if "handle_now" in actions and not issue.is_urgent:
-        actions.remove("handle_now")
+    actions = issue_actions(user, issue)
     action_forms = [
         (
             action,
@@ -276,6 +289,8 @@ def detail_context(
         "follow_ups": follow_ups,
         "resident": resident_view(user, issue),
         "action_forms": action_forms,
+        # Urgent work is offered first on the page, above the photos and the timeline.
+        "handle_now_form": dict(action_forms).get("handle_now"),
         # Reassigning is for listed and started issues; a collected one is listed with an assignee.
         "assign_form": forms.get("assign")
         or (

@@ -231,3 +231,57 @@ def test_it_shows_the_courtyards_and_patrols_of_the_grid(
     shot(phone, "courtyard-phone.png")
     phone.goto(f"{live_server.url}/patrols/")
     shot(phone, "patrols-phone.png")
+
+
+def test_it_handles_an_urgent_concern_in_one_tap_from_the_saved_screen(
+    phone, live_server, grid_worker, courtyard
+):
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("electrical").pk))
+    phone.fill("#id_title", "配电箱冒烟")
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+
+    button = phone.get_by_test_id("action-handle_now").locator("button")
+    box = button.bounding_box()
+    # Above the fold of a 390×844 phone, and thumb-sized.
+    assert box["y"] + box["height"] <= 844
+    assert box["height"] >= 44
+    assert "立即办理" in button.inner_text()
+    shot(phone, "capture-done-urgent-phone.png")
+    button.click()
+    phone.wait_for_load_state("networkidle")
+
+    issue = Issue.objects.get(title="配电箱冒烟")
+    assert issue.status == Issue.Status.IN_PROGRESS
+    assert issue.started_at is not None
+    event = issue.events.get(action=IssueEvent.Action.HANDLE_NOW)
+    assert (event.actor, event.from_status, event.to_status) == (
+        grid_worker,
+        "collected",
+        "in_progress",
+    )
+    assert phone.get_by_test_id("status").inner_text() == "办理中"
+
+
+def test_it_shows_handle_now_at_the_top_of_an_urgent_issue(
+    phone, live_server, grid_worker, courtyard
+):
+    issue = IssueFactory(
+        courtyard=courtyard,
+        created_by=grid_worker,
+        category=category("drainage"),
+        urgency="urgent",
+        title="院内积水漫进一楼",
+        description="昨夜暴雨后院内积水约二十厘米，已漫进两户一楼住户家中。" * 3,
+    )
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}{issue.get_absolute_url()}")
+
+    box = phone.get_by_test_id("action-handle_now").locator("button").bounding_box()
+    assert box["y"] + box["height"] <= 844
+    timeline = phone.get_by_test_id("timeline").bounding_box()
+    assert box["y"] < timeline["y"]
+    shot(phone, "issue-urgent-phone.png")
