@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +43,7 @@ from issues.filters import (
     statuses_for,
 )
 from issues.forms import (
+    MAX_PHOTOS,
     AssignForm,
     CaptureForm,
     CommentForm,
@@ -198,6 +200,8 @@ def issue_new(request: AuthedRequest) -> HttpResponse:
             "category_urgency": {
                 str(c.pk): c.default_urgency for c in form.fields["category"].queryset
             },
+            "max_photos": MAX_PHOTOS,
+            "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
         },
         status=400 if form.errors else 200,
     )

@@ -194,9 +194,11 @@ def test_it_refuses_an_oversized_photo_and_edited_choices(
     phone.select_option("#id_courtyard", str(courtyard.pk))
     phone.select_option("#id_category", str(category("road").pk))
     phone.fill("#id_title", "照片太大")
+    # Without the script's check (a clone has no listeners) the server still refuses it.
+    phone.evaluate("const i = document.querySelector('#id_photos'); i.replaceWith(i.cloneNode())")
     phone.set_input_files("#id_photos", str(big))
     phone.click("button[type=submit].big")
-    photo_error = phone.locator(".field.has-error .errorlist").first.inner_text()
+    photo_error = phone.locator(".field.has-error .errorlist:not([hidden])").first.inner_text()
     assert "big.png" in photo_error
     assert "MB" in photo_error
     assert phone.input_value("#id_title") == "照片太大"
@@ -285,3 +287,51 @@ def test_it_shows_handle_now_at_the_top_of_an_urgent_issue(
     timeline = phone.get_by_test_id("timeline").bounding_box()
     assert box["y"] < timeline["y"]
     shot(phone, "issue-urgent-phone.png")
+
+
+def test_it_refuses_a_photo_too_large_or_too_many_before_any_upload(
+    phone, live_server, grid_worker, courtyard, settings, tmp_path
+):
+    settings.MAX_PHOTO_BYTES = 1024 * 1024  # GRASSROOTS_MAX_PHOTO_MB=1
+    big = tmp_path / "big.png"
+    Image.frombytes("RGB", (700, 700), os.urandom(1_470_000)).save(big, "PNG")  # noise: ~1.5 MB
+    small = []
+    for i in range(7):
+        small.append(tmp_path / f"p{i}.jpg")
+        Image.new("RGB", (200, 150), (40 * i, 90, 120)).save(small[-1], "JPEG")
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    picker = phone.get_by_test_id("photo-picker")
+    box = picker.bounding_box()
+    assert box["height"] >= 44
+    assert box["width"] >= 44
+    assert "拍照或选择照片" in picker.inner_text()
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("road").pk))
+    phone.fill("#id_title", "路灯不亮")
+    posts = []
+    phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    phone.set_input_files("#id_photos", str(big))
+
+    error = phone.locator("[data-photo-error]")
+    assert error.is_visible()
+    assert "big.png" in error.inner_text()
+    assert "超过1 MB，未添加" in error.inner_text()
+    assert phone.evaluate("document.querySelector('#id_photos').files.length") == 0
+    assert posts == []
+    assert Issue.objects.count() == 0
+    assert phone.input_value("#id_title") == "路灯不亮"
+    shot(phone, "capture-photo-refused-phone.png")
+
+    # Seven chosen: the first six are kept, and the count says so.
+    phone.set_input_files("#id_photos", [str(p) for p in small])
+    assert "最多只能上传6张" in error.inner_text()
+    assert phone.evaluate("document.querySelector('#id_photos').files.length") == 6
+    assert "已选6张" in picker.inner_text()
+    assert posts == []
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+
+    issue = Issue.objects.get()
+    assert (issue.title, issue.attachments.count()) == ("路灯不亮", 6)
