@@ -29,8 +29,7 @@ def photo_file(tmp_path):
 def test_it_logs_a_concern_with_a_photo(phone, live_server, grid_worker, courtyard, photo_file):
     IssueFactory(courtyard=courtyard, category=category("sanitation"), title="垃圾清运不及时")
     login(phone, live_server, "gridworker")
-    assert "/issues/mine/" in phone.url
-    shot(phone, "my-issues-phone.png")
+    assert "/issues/mine/" in phone.url  # my-issues-phone.png: the folding groups' test
 
     phone.goto(f"{live_server.url}/issues/new/")
     phone.select_option("#id_courtyard", str(courtyard.pk))
@@ -335,3 +334,48 @@ def test_it_refuses_a_photo_too_large_or_too_many_before_any_upload(
 
     issue = Issue.objects.get()
     assert (issue.title, issue.attachments.count()) == ("路灯不亮", 6)
+
+
+def test_my_issues_fold_the_closed_groups_and_search_narrows_them(
+    phone, live_server, grid_worker, courtyard
+):
+    S = Issue.Status
+    plan = [(S.COLLECTED, 3), (S.LISTED, 3), (S.IN_PROGRESS, 4), (S.RESOLVED, 6), (S.REVISITED, 14)]
+    titles = ["楼道灯不亮", "井盖松动", "下水道堵塞", "垃圾清运不及时", "电动车楼道充电"]
+    for s, n in plan:
+        for i in range(n):
+            IssueFactory(courtyard=courtyard, status=s, title=f"{titles[i % 5]}（{s.label}{i}）")
+    login(phone, live_server, "gridworker")
+    assert "/issues/mine/" in phone.url
+
+    folded = phone.evaluate("document.documentElement.scrollHeight")
+    phone.evaluate("document.querySelectorAll('details.group').forEach(d => d.open = true)")
+    unfolded = phone.evaluate("document.documentElement.scrollHeight")
+    phone.reload()
+    print(f"\nmy issues, 30 issues on a 390×844 phone: {folded}px folded, {unfolded}px unfolded")
+    assert folded < unfolded * 0.6
+
+    counts = {
+        key: phone.get_by_test_id(f"count-{key}").inner_text()
+        for key in ("todo", "in_progress", "resolved", "revisited")
+    }
+    assert counts == {"todo": "6", "in_progress": "4", "resolved": "6", "revisited": "14"}
+    revisited = phone.locator("details[data-group=revisited]")
+    assert revisited.get_attribute("open") is None
+    assert not revisited.locator(".issue-cards a").first.is_visible()
+    assert phone.locator("details[data-group=todo] .issue-cards a").first.is_visible()
+    shot(phone, "my-issues-phone.png")
+
+    # Tapping a folded header opens it, without any script.
+    revisited.locator("summary").click()
+    assert revisited.locator(".issue-cards a").first.is_visible()
+
+    phone.fill("input[name=q]", "井盖")
+    phone.press("input[name=q]", "Enter")
+    phone.wait_for_load_state("networkidle")
+    cards = phone.locator(".issue-cards a")
+    assert cards.count() == 7  # one in each of the first four groups, three revisited
+    assert all("井盖" in t for t in cards.all_inner_texts())
+    assert phone.get_by_test_id("count-revisited").inner_text() == "3"
+    assert phone.locator("details[data-group=revisited]").get_attribute("open") is not None
+    shot(phone, "my-issues-search-phone.png")
