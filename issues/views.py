@@ -92,6 +92,7 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
         "counts": counts,
         "total": total,
         "tabs": [(value, label, counts[value], value in f.capped) for value, label in STATUS_TABS],
+        "chips": f.chips(),
         "search_cap": SEARCH_COUNT_CAP,
         "total_capped": any(s in f.capped for s in chosen) or (ALL in chosen and f.capped),
         "chosen": chosen,
@@ -101,7 +102,8 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
         "query_without_status": _query_without(request, "status", "page"),
     }
     if request.htmx and not request.htmx.boosted:
-        return render(request, "issues/issue_list.html#results", context)
+        # The chips sit above the form, outside the results: they come along out of band.
+        return render(request, "issues/issue_list.html#results", {**context, "chips_oob": True})
     return render(request, "issues/issue_list.html", context)
 
 
