@@ -260,3 +260,11 @@ def test_the_official_sees_why_a_drilled_down_list_holds_its_issues(
     page.select_option("#id_category", str(category("road").pk))
     page.get_by_test_id("chip").filter(has_text="类别：道路路面").wait_for()
     assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "9"
+
+
+def test_the_default_list_shows_no_empty_chip_row(page, live_server, staff, triage):
+    login(page, live_server, "staff")
+    assert not page.get_by_test_id("chips").is_visible()
+    page.select_option("#id_urgency", "urgent")
+    page.get_by_test_id("chip").filter(has_text="紧急程度：紧急").wait_for()
+    assert page.get_by_test_id("chips").is_visible()
