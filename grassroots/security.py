@@ -33,14 +33,37 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def locked_out(request: HttpRequest, response, credentials=None) -> HttpResponse:
     """The page a paused login gets: 429, in the user's language, with the wait in minutes."""
-    from axes.helpers import get_cool_off, get_failure_limit
+    from axes.helpers import get_failure_limit
 
-    cool_off = get_cool_off(request)
     context = {
         "failure_limit": get_failure_limit(request, credentials),
-        "cooloff_minutes": max(1, int(cool_off.total_seconds() // 60)) if cool_off else None,
+        "cooloff_minutes": cooloff_minutes(request),
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def tries_left(request: HttpRequest, username: str) -> int | None:
+    """Wrong passwords this account may still take from this address before it is paused.
+
+    The count is django-axes' own (its handler, by the same username and address it locks
+    on); None before any failure.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+    from axes.helpers import get_failure_limit
+
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    failures = AxesProxyHandler.get_failures(request, credentials)
+    if not failures:
+        return None
+    return max(get_failure_limit(request, credentials) - failures, 0)
+
+
+def cooloff_minutes(request: HttpRequest) -> int | None:
+    """How long a paused login waits, in whole minutes (at least one)."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    return max(1, int(cool_off.total_seconds() // 60)) if cool_off else None
 
 
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):

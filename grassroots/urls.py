@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -9,7 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's login, which also says how many wrong passwords are left; the rest as Django's.
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/", include([p for p in auth_urls.urlpatterns if p.name != "login"])),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("issues.urls")),

@@ -1,3 +1,6 @@
+from typing import Any
+
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from grassroots.celery import app as celery_app
 from grassroots.http import AuthedRequest
+from grassroots.security import cooloff_minutes, tries_left
 from grids.access import Role, Scope
 
 HOMES = {
@@ -21,6 +25,18 @@ HOMES = {
 def home(request: AuthedRequest) -> HttpResponse:
     """Each role lands where its day starts."""
     return redirect(HOMES[Scope.for_user(request.user).role])
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; after a wrong password it says how many tries are left before the pause."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        left = tries_left(self.request, form.data.get("username", ""))
+        return self.render_to_response(
+            self.get_context_data(
+                form=form, tries_left=left, cooloff_minutes=cooloff_minutes(self.request)
+            )
+        )
 
 
 def _database_ok() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import django_filters as df
 from django import forms
@@ -13,8 +13,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -250,8 +253,12 @@ class IssueFilter(df.FilterSet):
         return qs.filter(Exists(Mediation.objects.filter(cond, issue=OuterRef("pk"))))
 
     def filter_visited(self, qs: QuerySet[Issue], name: str, value: slice) -> QuerySet[Issue]:
-        if not value or (value.start is None and value.stop is None):
+        if not is_range(value):
             return qs
+        return self._with_visit(qs, value)
+
+    def _with_visit(self, qs: QuerySet[Issue], value: slice) -> QuerySet[Issue]:
+        """Issues with a visit done between the dates (either may be open) of the chosen kind."""
         cond = Q(done_at__isnull=False)
         if value.start is not None:
             cond &= Q(done_at__gte=value.start)
@@ -267,7 +274,11 @@ class IssueFilter(df.FilterSet):
         return qs.filter(Exists(FollowUp.objects.filter(cond, issue=OuterRef("pk"))))
 
     def filter_visit_kind(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
-        return qs  # applied together with the visit dates in `filter_visited`
+        # With the visits' dates it is applied in `filter_visited`; alone, over any visit done
+        # (its chip says "回访满意的问题", and the list must hold just those).
+        if not value or is_range(self.form.cleaned_data.get("visited")):
+            return qs
+        return self._with_visit(qs, slice(None, None))
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         return qs.search(value)
@@ -320,6 +331,76 @@ class IssueFilter(df.FilterSet):
         if self.capped:
             self.capped.add(ALL)
         return counts
+
+    def chips(self) -> list[Chip]:
+        """Every active filter as a plain sentence and the list's address without it.
+
+        Also the filters a dashboard figure sets that the form has no field for (visits,
+        mediations, resolution dates, on time, areas above or below the role's selects). Names
+        come from the rows the form validated, so drawing the chips adds no query.
+        """
+        data = self.form.cleaned_data
+        today = timezone.localdate()
+        chips: list[Chip] = []
+
+        def add(names: tuple[str, ...], text: str) -> None:
+            chips.append(Chip(text, self._list_without(*names)))
+
+        def when(value: Any) -> str | None:
+            return describe_period(value, today) if is_range(value) else None
+
+        if data.get("q"):
+            add(("q",), _("Containing “%(q)s”") % {"q": data["q"]})
+        for name in ("district", "subdistrict", "community", "grid", "courtyard"):
+            if data.get(name) is not None:
+                add((name,), _("Area: %(area)s") % {"area": data[name]})
+        if data.get("category") is not None:
+            add(("category",), _("Category: %(name)s") % {"name": data["category"].display_name})
+        if data.get("urgency"):
+            add(("urgency",), _("Urgency: %(u)s") % {"u": Urgency(data["urgency"]).label})
+        if data.get("source"):
+            add(("source",), _("Source: %(s)s") % {"s": Issue.Source(data["source"]).label})
+        if data.get("assignee"):
+            add(("assignee",), self._assignee_sentence(data["assignee"]))
+        if data.get("overdue"):
+            add(("overdue",), str(_("Overdue issues")))
+        for name, what in (
+            ("created", _("issues collected")),
+            ("resolved", _("issues resolved")),
+            ("mediated", _("issues mediated")),
+        ):
+            period = when(data.get(name))
+            if period:
+                add((f"{name}_after", f"{name}_before"), f"{period} · {what}")
+        if data.get("on_time"):
+            add(("on_time",), str(_("Issues resolved on time")))
+        # The kind of visit counts only with the visits' dates: one filter, one chip.
+        kind, period = data.get("visit"), when(data.get("visited"))
+        if kind or period:
+            what = str(dict(VISIT_SENTENCES)[kind or ""])
+            add(
+                ("visit", "visited_after", "visited_before"),
+                f"{period} · {what}" if period else what,
+            )
+        return chips
+
+    def _assignee_sentence(self, value: str) -> str:
+        if value == "unassigned":
+            return str(_("Unassigned"))
+        if value == "me":
+            return str(_("Assigned to me"))
+        # The community's people are among the options the list draws anyway (one query).
+        people = dict(self.options["person"]) if self.people_of is not None else {}
+        return _("Assignee: %(name)s") % {"name": people.get(value) or _("someone else")}
+
+    def _list_without(self, *names: str) -> str:
+        """The list's address with these parameters (and the page) left out."""
+        params = QueryDict(mutable=True)
+        params.update(self.data or {})
+        for name in (*names, "page"):
+            params.pop(name, None)
+        query = params.urlencode()
+        return reverse("issues:list") + (f"?{query}" if query else "")
 
     def assignee_choices_for(self, community_id: int) -> None:
         """Named people in the assignee filter: only for one community's list."""
@@ -382,6 +463,53 @@ class IssueFilter(df.FilterSet):
                 label = name
             options[kind].append((pk, label))
         return options
+
+
+class Chip(NamedTuple):
+    text: str
+    url: str  # the list without this filter
+
+
+# How a visit filter reads on its chip, by its kind ("": any visit done).
+VISIT_SENTENCES = [
+    ("", _("issues with a follow-up visit done")),
+    ("on_time", _("issues visited on time")),
+    ("satisfied", _("issues whose resident was satisfied at the visit")),
+    ("unsatisfied", _("issues whose resident was unsatisfied at the visit")),
+]
+
+
+def is_range(value: Any) -> bool:
+    return isinstance(value, slice) and (value.start is not None or value.stop is not None)
+
+
+def describe_period(value: slice, today: date) -> str:
+    """Two days of a date filter in plain words: "本年度", "近30天", "2026年", "2026-11-01至…"."""
+    # The dashboard's periods: the names its figures were shown under.
+    from issues.dashboard import PERIODS, Period
+
+    start = timezone.localtime(value.start).date() if value.start is not None else None
+    end = timezone.localtime(value.stop).date() if value.stop is not None else None
+    labels = dict(PERIODS)
+    for name in ("year", "month", "week", "30d"):
+        named = Period.named(name, today)
+        if (named.start, named.end) == (start, end):
+            return str(labels[name])
+    if start is None:
+        return _("until %(end)s") % {"end": f"{end:%Y-%m-%d}"}
+    if end is None:
+        return _("from %(start)s") % {"start": f"{start:%Y-%m-%d}"}
+    if start == end:
+        return f"{start:%Y-%m-%d}"
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return _("the year %(year)d") % {"year": start.year}
+    if (
+        start.day == 1
+        and (end + timedelta(days=1)).day == 1
+        and start.replace(day=1) == end.replace(day=1)
+    ):
+        return date_format(start, "YEAR_MONTH_FORMAT")
+    return _("%(start)s to %(end)s") % {"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
 
 
 def statuses_for(value: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, Q, QuerySet
@@ -35,6 +36,11 @@ class PhoneField(forms.CharField):
 
 class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        # The limits the server checks, read when drawn: the browser refuses the same (app.js).
+        limits = {"data-max-bytes": settings.MAX_PHOTO_BYTES, "data-max-count": MAX_PHOTOS}
+        return super().get_context(name, value, {**(attrs or {}), **limits})
 
 
 class MultiplePhotoField(forms.FileField):

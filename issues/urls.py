@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from issues import report_views, views
+from issues import home, report_views, views
 
 
 class ReferenceConverter:
@@ -18,7 +18,7 @@ register_converter(ReferenceConverter, "ref")
 app_name = "issues"
 urlpatterns = [
     path("issues/", views.issue_list, name="list"),
-    path("issues/mine/", views.my_issues, name="mine"),
+    path("issues/mine/", home.my_issues, name="mine"),
     path("issues/new/", views.issue_new, name="new"),
     path("issues/bulk/", views.issue_bulk, name="bulk"),
     path("issues/export.csv", views.export_csv, name="export_csv"),

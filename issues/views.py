@@ -42,6 +42,7 @@ from issues.filters import (
     statuses_for,
 )
 from issues.forms import (
+    MAX_PHOTOS,
     AssignForm,
     CaptureForm,
     CommentForm,
@@ -97,6 +98,7 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
         "counts": counts,
         "total": total,
         "tabs": [(value, label, counts[value], value in f.capped) for value, label in STATUS_TABS],
+        "chips": f.chips(),
         "search_cap": SEARCH_COUNT_CAP,
         "total_capped": any(s in f.capped for s in chosen) or (ALL in chosen and f.capped),
         "chosen": chosen,
@@ -106,7 +108,8 @@ def issue_list(request: AuthedRequest) -> HttpResponse:
         "query_without_status": _query_without(request, "status", "page"),
     }
     if request.htmx and not request.htmx.boosted:
-        return render(request, "issues/issue_list.html#results", context)
+        # The chips sit above the form, outside the results: they come along out of band.
+        return render(request, "issues/issue_list.html#results", {**context, "chips_oob": True})
     return render(request, "issues/issue_list.html", context)
 
 
@@ -125,37 +128,6 @@ def _query_without(request: AuthedRequest, *names: str) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
-
-
-def my_issues(request: AuthedRequest) -> HttpResponse:
-    """The grid worker's home: their grids' open issues by state, then the recently closed."""
-    user = request.user
-    now = timezone.now()
-    issues = list(
-        Issue.objects.visible_to(user)
-        .filter(Q(status__in=Issue.OPEN_STATUSES) | Q(last_activity_at__gte=now - timedelta(30)))
-        .for_list()
-        .order_by("-last_activity_at")[:200]
-    )
-    groups = [
-        (status, label, [i for i in issues if i.status == status])
-        for status, label in Issue.Status.choices
-    ]
-    due_visits = (
-        FollowUp.objects.visible_to(user)
-        .filter(assignee=user, done_at__isnull=True, due_at__lte=now + timedelta(days=1))
-        .count()
-    )
-    return render(
-        request,
-        "issues/my_issues.html",
-        {
-            "groups": groups,
-            "due_visits": due_visits,
-            "now": now,
-            "open_count": sum(1 for i in issues if i.is_open),
-        },
-    )
 
 
 # --- Capture -------------------------------------------------------------------------------------
@@ -210,6 +182,8 @@ def capture_page(request: AuthedRequest, form: CaptureForm) -> HttpResponse:
             "category_urgency": {
                 str(c.pk): c.default_urgency for c in form.fields["category"].queryset
             },
+            "max_photos": MAX_PHOTOS,
+            "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
         },
         status=400 if form.errors else 200,
     )
@@ -220,7 +194,14 @@ def issue_created(request: AuthedRequest, reference: str) -> HttpResponse:
         Issue.objects.visible_to(request.user).select_related("courtyard", "category"),
         reference=reference,
     )
-    return render(request, "issues/issue_created.html", {"issue": issue})
+    handle_now = None
+    if "handle_now" in issue_actions(request.user, issue):
+        handle_now = TransitionForm(
+            action="handle_now", issue=issue, initial={"seen_status": issue.status}
+        )
+    return render(
+        request, "issues/issue_created.html", {"issue": issue, "handle_now_form": handle_now}
+    )
 
 
 @require_GET
@@ -259,6 +240,14 @@ def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
     return issue
 
 
+def issue_actions(user: Any, issue: Issue) -> list[str]:
+    """The actions the user may take on the issue now; handling at once is for urgent ones."""
+    actions = allowed_actions(services.actors_for(user, issue), issue.status)
+    if "handle_now" in actions and not issue.is_urgent:
+        actions.remove("handle_now")
+    return actions
+
+
 def detail_context(
     request: AuthedRequest, issue: Issue, forms: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -266,9 +255,7 @@ def detail_context(
     user = request.user
     actors = services.actors_for(user, issue)
     forms = forms or {}
-    actions = allowed_actions(actors, issue.status)
-    if "handle_now" in actions and not issue.is_urgent:
-        actions.remove("handle_now")
+    actions = issue_actions(user, issue)
     events = list(issue.events.select_related("actor"))
     seen = {"seen_status": issue.status, "seen_version": services.state_version(events)}
     action_forms = [
@@ -287,6 +274,8 @@ def detail_context(
         "follow_ups": follow_ups,
         **residents_context(user, issue, reporters=reporters),
         "action_forms": action_forms,
+        # Urgent work is offered first on the page, above the photos and the timeline.
+        "handle_now_form": dict(action_forms).get("handle_now"),
         # Reassigning is for listed and started issues; a collected one is listed with an assignee.
         "assign_form": forms.get("assign")
         or (

@@ -48,6 +48,38 @@ def test_five_wrong_passwords_pause_the_account_from_that_address(client, staff)
     assert SESSION_KEY not in client.session
 
 
+@pytest.mark.parametrize("limit", [5, 3])
+def test_each_wrong_password_says_how_many_tries_are_left(client, staff, settings, limit):
+    settings.AXES_FAILURE_LIMIT = limit
+    for failures in range(1, limit):
+        r = attempt(client, "staff", "wrong")
+
+        assert r.status_code == 200
+        # axes pauses at its limit: after n failures, limit - n more may be typed.
+        assert r.context["tries_left"] == limit - failures
+        assert f"还可再试{limit - failures}次" in r.content.decode()
+        assert "暂停30分钟" in r.content.decode()
+        assert AccessAttempt.objects.get(username="staff").failures_since_start == failures
+
+    assert attempt(client, "staff", "wrong").status_code == 429
+
+
+def test_the_tries_left_are_counted_per_account_and_address(client, staff, assignee):
+    for _ in range(3):
+        attempt(client, "staff", "wrong", ip="10.0.0.1")
+
+    assert attempt(Client(), "staff", "wrong", ip="10.0.0.2").context["tries_left"] == 4
+    assert attempt(Client(), "assignee", "wrong", ip="10.0.0.1").context["tries_left"] == 4
+    assert attempt(client, "staff", "wrong", ip="10.0.0.1").context["tries_left"] == 1
+
+
+def test_the_first_visit_to_the_login_page_says_nothing_of_tries(client, staff):
+    r = client.get(reverse("login"))
+
+    assert r.status_code == 200
+    assert 'data-testid="tries-left"' not in r.content.decode()
+
+
 def test_the_pause_does_not_touch_other_accounts_or_other_addresses(client, staff, assignee):
     for _ in range(5):
         attempt(client, "staff", "wrong", ip="10.0.0.1")

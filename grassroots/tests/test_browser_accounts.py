@@ -19,6 +19,17 @@ def test_five_wrong_passwords_show_the_pause_in_chinese(phone, live_server, grid
     assert "密码错误次数过多" in phone.content()
 
 
+def test_three_wrong_passwords_say_two_tries_are_left(phone, live_server, grid_worker):
+    for _ in range(3):
+        login(phone, live_server, "gridworker", "wrong-password")
+
+    warning = phone.get_by_test_id("tries-left")
+    assert "还可再试2次" in warning.inner_text()
+    shot(phone, "login-tries-left-phone.png")
+    login(phone, live_server, "gridworker", "wrong-password")
+    assert "还可再试1次" in phone.get_by_test_id("tries-left").inner_text()
+
+
 def test_a_grid_worker_changes_the_password_from_the_header(phone, live_server, grid_worker):
     login(phone, live_server, "gridworker")
     phone.click("a[href='/accounts/password_change/']")

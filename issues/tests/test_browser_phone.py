@@ -29,8 +29,7 @@ def photo_file(tmp_path):
 def test_it_logs_a_concern_with_a_photo(phone, live_server, grid_worker, courtyard, photo_file):
     IssueFactory(courtyard=courtyard, category=category("sanitation"), title="垃圾清运不及时")
     login(phone, live_server, "gridworker")
-    assert "/issues/mine/" in phone.url
-    shot(phone, "my-issues-phone.png")
+    assert "/issues/mine/" in phone.url  # my-issues-phone.png: the folding groups' test
 
     phone.goto(f"{live_server.url}/issues/new/")
     phone.select_option("#id_courtyard", str(courtyard.pk))
@@ -194,9 +193,11 @@ def test_it_refuses_an_oversized_photo_and_edited_choices(
     phone.select_option("#id_courtyard", str(courtyard.pk))
     phone.select_option("#id_category", str(category("road").pk))
     phone.fill("#id_title", "照片太大")
+    # Without the script's check (a clone has no listeners) the server still refuses it.
+    phone.evaluate("const i = document.querySelector('#id_photos'); i.replaceWith(i.cloneNode())")
     phone.set_input_files("#id_photos", str(big))
     phone.click("button[type=submit].big")
-    photo_error = phone.locator(".field.has-error .errorlist").first.inner_text()
+    photo_error = phone.locator(".field.has-error .errorlist:not([hidden])").first.inner_text()
     assert "big.png" in photo_error
     assert "MB" in photo_error
     assert phone.input_value("#id_title") == "照片太大"
@@ -301,3 +302,150 @@ def test_it_fills_the_mediation_date_with_today_in_chinese(phone, live_server, s
     assert date_input.input_value() == timezone.localdate().isoformat()
     assert date_input.evaluate("e => e.valueAsDate !== null")
     shot(phone, "mediation-date-phone.png")
+
+
+def test_it_handles_an_urgent_concern_in_one_tap_from_the_saved_screen(
+    phone, live_server, grid_worker, courtyard
+):
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("electrical").pk))
+    phone.fill("#id_title", "配电箱冒烟")
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+
+    button = phone.get_by_test_id("action-handle_now").locator("button")
+    box = button.bounding_box()
+    # Above the fold of a 390×844 phone, and thumb-sized.
+    assert box["y"] + box["height"] <= 844
+    assert box["height"] >= 44
+    assert "立即办理" in button.inner_text()
+    shot(phone, "capture-done-urgent-phone.png")
+    button.click()
+    phone.wait_for_load_state("networkidle")
+
+    issue = Issue.objects.get(title="配电箱冒烟")
+    assert issue.status == Issue.Status.IN_PROGRESS
+    assert issue.started_at is not None
+    event = issue.events.get(action=IssueEvent.Action.HANDLE_NOW)
+    assert (event.actor, event.from_status, event.to_status) == (
+        grid_worker,
+        "collected",
+        "in_progress",
+    )
+    assert phone.get_by_test_id("status").inner_text() == "办理中"
+
+
+def test_it_shows_handle_now_at_the_top_of_an_urgent_issue(
+    phone, live_server, grid_worker, courtyard
+):
+    issue = IssueFactory(
+        courtyard=courtyard,
+        created_by=grid_worker,
+        category=category("drainage"),
+        urgency="urgent",
+        title="院内积水漫进一楼",
+        description="昨夜暴雨后院内积水约二十厘米，已漫进两户一楼住户家中。" * 3,
+    )
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}{issue.get_absolute_url()}")
+
+    box = phone.get_by_test_id("action-handle_now").locator("button").bounding_box()
+    assert box["y"] + box["height"] <= 844
+    timeline = phone.get_by_test_id("timeline").bounding_box()
+    assert box["y"] < timeline["y"]
+    shot(phone, "issue-urgent-phone.png")
+
+
+def test_it_refuses_a_photo_too_large_or_too_many_before_any_upload(
+    phone, live_server, grid_worker, courtyard, settings, tmp_path
+):
+    settings.MAX_PHOTO_BYTES = 1024 * 1024  # GRASSROOTS_MAX_PHOTO_MB=1
+    big = tmp_path / "big.png"
+    Image.frombytes("RGB", (700, 700), os.urandom(1_470_000)).save(big, "PNG")  # noise: ~1.5 MB
+    small = []
+    for i in range(7):
+        small.append(tmp_path / f"p{i}.jpg")
+        Image.new("RGB", (200, 150), (40 * i, 90, 120)).save(small[-1], "JPEG")
+    login(phone, live_server, "gridworker")
+    phone.goto(f"{live_server.url}/issues/new/")
+    picker = phone.get_by_test_id("photo-picker")
+    box = picker.bounding_box()
+    assert box["height"] >= 44
+    assert box["width"] >= 44
+    assert "拍照或选择照片" in picker.inner_text()
+    phone.select_option("#id_courtyard", str(courtyard.pk))
+    phone.select_option("#id_category", str(category("road").pk))
+    phone.fill("#id_title", "路灯不亮")
+    posts = []
+    phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    phone.set_input_files("#id_photos", str(big))
+
+    error = phone.locator("[data-photo-error]")
+    assert error.is_visible()
+    assert "big.png" in error.inner_text()
+    assert "超过1 MB，未添加" in error.inner_text()
+    assert phone.evaluate("document.querySelector('#id_photos').files.length") == 0
+    assert posts == []
+    assert Issue.objects.count() == 0
+    assert phone.input_value("#id_title") == "路灯不亮"
+    shot(phone, "capture-photo-refused-phone.png")
+
+    # Seven chosen: the first six are kept, and the count says so.
+    phone.set_input_files("#id_photos", [str(p) for p in small])
+    assert "最多只能上传6张" in error.inner_text()
+    assert phone.evaluate("document.querySelector('#id_photos').files.length") == 6
+    assert "已选6张" in picker.inner_text()
+    assert posts == []
+    phone.click("button[type=submit].big")
+    phone.get_by_test_id("reference").wait_for()
+
+    issue = Issue.objects.get()
+    assert (issue.title, issue.attachments.count()) == ("路灯不亮", 6)
+
+
+def test_my_issues_fold_the_closed_groups_and_search_narrows_them(
+    phone, live_server, grid_worker, courtyard
+):
+    S = Issue.Status
+    plan = [(S.COLLECTED, 3), (S.LISTED, 3), (S.IN_PROGRESS, 4), (S.RESOLVED, 6), (S.REVISITED, 14)]
+    titles = ["楼道灯不亮", "井盖松动", "下水道堵塞", "垃圾清运不及时", "电动车楼道充电"]
+    for s, n in plan:
+        for i in range(n):
+            IssueFactory(courtyard=courtyard, status=s, title=f"{titles[i % 5]}（{s.label}{i}）")
+    login(phone, live_server, "gridworker")
+    assert "/issues/mine/" in phone.url
+
+    folded = phone.evaluate("document.documentElement.scrollHeight")
+    phone.evaluate("document.querySelectorAll('details.group').forEach(d => d.open = true)")
+    unfolded = phone.evaluate("document.documentElement.scrollHeight")
+    phone.reload()
+    print(f"\nmy issues, 30 issues on a 390×844 phone: {folded}px folded, {unfolded}px unfolded")
+    assert folded < unfolded * 0.6
+
+    counts = {
+        key: phone.get_by_test_id(f"count-{key}").inner_text()
+        for key in ("todo", "in_progress", "resolved", "revisited")
+    }
+    assert counts == {"todo": "6", "in_progress": "4", "resolved": "6", "revisited": "14"}
+    revisited = phone.locator("details[data-group=revisited]")
+    assert revisited.get_attribute("open") is None
+    assert not revisited.locator(".issue-cards a").first.is_visible()
+    assert phone.locator("details[data-group=todo] .issue-cards a").first.is_visible()
+    shot(phone, "my-issues-phone.png")
+
+    # Tapping a folded header opens it, without any script.
+    revisited.locator("summary").click()
+    assert revisited.locator(".issue-cards a").first.is_visible()
+
+    phone.fill("input[name=q]", "井盖")
+    phone.press("input[name=q]", "Enter")
+    phone.wait_for_load_state("networkidle")
+    cards = phone.locator(".issue-cards a")
+    assert cards.count() == 7  # one in each of the first four groups, three revisited
+    assert all("井盖" in t for t in cards.all_inner_texts())
+    assert phone.get_by_test_id("count-revisited").inner_text() == "3"
+    assert phone.locator("details[data-group=revisited]").get_attribute("open") is not None
+    shot(phone, "my-issues-search-phone.png")

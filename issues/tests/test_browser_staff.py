@@ -203,3 +203,68 @@ def test_the_district_official_drills_down_from_the_district_to_a_community(
     page.click("[data-figure=resolved]")
     page.wait_for_load_state("networkidle")
     assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "1"
+
+
+def test_the_official_sees_why_a_drilled_down_list_holds_its_issues(
+    page, live_server, official, community, courtyard, staff
+):
+    now = timezone.now()
+    for n, how in enumerate(["satisfied", "satisfied", "basically", "unsatisfied", "unsatisfied"]):
+        issue = IssueFactory(
+            courtyard=courtyard, status="resolved", resolved_at=now, title=f"楼道灯已修 {n}"
+        )
+        FollowUpFactory(
+            issue=issue, assignee=staff, due_at=now, done_at=now, satisfaction=how, method="phone"
+        )
+    for n in range(4):
+        IssueFactory(courtyard=courtyard, title=f"井盖松动 {n}")
+
+    login(page, live_server, "official")
+    page.check("input[name=period][value=year]")
+    page.click("form[aria-label] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    satisfied = page.locator("[data-figure=visit_issues_satisfied]")
+    assert "3" in satisfied.inner_text()
+    satisfied.click()
+    page.wait_for_load_state("networkidle")
+
+    chips = page.get_by_test_id("chip")
+    sentences = chips.all_inner_texts()
+    assert any("本年度 · 回访满意的问题" in s for s in sentences)
+    assert any(community.subdistrict.name in s for s in sentences)
+    assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "3"
+    shot(page, "issue-list-chips-desktop.png")
+    phone = page.context.browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        device_scale_factor=2,
+    )
+    small = phone.new_page()
+    login(small, live_server, "official")
+    small.goto(page.url)
+    assert small.get_by_test_id("chips").is_visible()
+    shot(small, "issue-list-chips-phone.png")
+    phone.close()
+
+    page.get_by_test_id("chip").filter(has_text="回访满意").click()
+    page.wait_for_load_state("networkidle")
+
+    assert "visit=" not in page.url
+    assert not any("回访" in s for s in page.get_by_test_id("chip").all_inner_texts())
+    # Every issue of the subdistrict, of every status: the list widened.
+    assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "9"
+
+    # Refining with the form swaps the results, and the chips come along.
+    page.select_option("#id_category", str(category("road").pk))
+    page.get_by_test_id("chip").filter(has_text="类别：道路路面").wait_for()
+    assert re.sub(r"\D", "", page.get_by_test_id("result-count").inner_text()) == "9"
+
+
+def test_the_default_list_shows_no_empty_chip_row(page, live_server, staff, triage):
+    login(page, live_server, "staff")
+    assert not page.get_by_test_id("chips").is_visible()
+    page.select_option("#id_urgency", "urgent")
+    page.get_by_test_id("chip").filter(has_text="紧急程度：紧急").wait_for()
+    assert page.get_by_test_id("chips").is_visible()

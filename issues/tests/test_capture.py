@@ -460,3 +460,22 @@ def test_it_draws_the_form_in_the_same_queries_with_few_and_many_courtyards(
             r = client.get(URL)
         assert r.status_code == 200
         assert len(r.context["form"].fields["courtyard"].queryset) == n
+
+
+# --- Photo limits drawn for the browser (issue 13, item 10) --------------------------------------
+
+
+def test_it_draws_the_servers_photo_limits_into_the_picker(client, grid_worker, settings):
+    settings.MAX_PHOTO_BYTES = 3 * 1024 * 1024
+    client.force_login(grid_worker)
+
+    html = client.get(URL).content.decode()
+
+    # The browser reads the limits from here (app.js), never its own copy of them.
+    photos = re.search(r'<input type="file" name="photos"[^>]*>', html).group(0)
+    assert f'data-max-bytes="{3 * 1024 * 1024}"' in photos
+    assert 'data-max-count="6"' in photos
+    assert "最多6张，每张不超过3 MB" in html
+    assert "超过3 MB，未添加" in html
+    assert 'data-testid="photo-picker"' in html
+    assert "拍照或选择照片" in html

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from grids.tests.factories import GridWorkerFactory
 from issues.models import Attachment, Issue, Mediation, PhoneReveal, Urgency
 from issues.tests.factories import IssueEventFactory, IssueFactory, MediationFactory, category
 
@@ -644,3 +645,87 @@ def test_it_shows_the_systems_events_in_the_timeline(client, staff, issue):
 
     assert r.status_code == 200
     assert "2026-03-09" in r.content.decode()
+
+
+# --- Urgent work first (issue 13, item 5) --------------------------------------------------------
+
+
+def test_it_puts_handle_now_above_the_photos_and_timeline_of_an_urgent_issue(
+    client, grid_worker, issue
+):
+    Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
+    client.force_login(grid_worker)
+
+    html = client.get(url(issue)).content.decode()
+
+    # Once, at the top: before the description, the timeline and the comment box.
+    assert html.count('data-testid="action-handle_now"') == 1
+    top = html.index('data-testid="urgent-now"')
+    assert top < html.index('data-testid="action-handle_now"')
+    assert top < html.index("三号楼前路面塌陷") < html.index('data-testid="timeline"')
+    assert 'name="handle_now-seen_status" value="collected"' in html
+    assert f'action="{transition(issue, "handle_now")}"' in html
+
+
+def test_it_keeps_the_other_actions_in_their_place_for_staff(client, staff, issue):
+    Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
+    client.force_login(staff)
+
+    html = client.get(url(issue)).content.decode()
+
+    assert html.index('data-testid="action-handle_now"') < html.index('data-testid="timeline"')
+    assert html.index('data-testid="timeline"') < html.index('data-testid="action-list"')
+
+
+def test_it_offers_no_urgent_block_on_a_normal_issue_or_to_an_official(
+    client, staff, official, issue
+):
+    client.force_login(staff)
+    assert 'data-testid="urgent-now"' not in client.get(url(issue)).content.decode()
+
+    Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
+    client.force_login(official)
+    assert 'data-testid="urgent-now"' not in client.get(url(issue)).content.decode()
+
+
+def test_it_offers_handle_now_on_the_saved_screen_of_an_urgent_issue(client, grid_worker, issue):
+    Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
+    client.force_login(grid_worker)
+
+    html = client.get(url(issue, "created")).content.decode()
+
+    assert 'data-testid="urgent-now"' in html
+    assert f'action="{transition(issue, "handle_now")}"' in html
+    assert 'name="handle_now-seen_status" value="collected"' in html
+    # The saved screen has no issue page to swap: a plain post, redirected to the issue.
+    assert "hx-post" not in html.split('data-testid="urgent-now"')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize(
+    ("urgency", "status"),
+    [(Urgency.NORMAL, S.COLLECTED), (Urgency.URGENT, S.IN_PROGRESS), (Urgency.URGENT, S.LISTED)],
+)
+def test_it_offers_no_handle_now_on_the_saved_screen_when_the_table_does_not(
+    client, grid_worker, issue, urgency, status
+):
+    Issue.objects.filter(pk=issue.pk).update(urgency=urgency, status=status)
+    client.force_login(grid_worker)
+
+    r = client.get(url(issue, "created"))
+
+    assert r.status_code == 200
+    assert r.context["handle_now_form"] is None
+    assert "action-handle_now" not in r.content.decode()
+
+
+def test_it_offers_handle_now_on_the_saved_screen_only_to_who_may(client, staff, grid, issue):
+    """The logger and staff may; a colleague of the same grid who did not log it may not."""
+    colleague = GridWorkerFactory(grids=[grid]).user
+    Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
+    client.force_login(staff)
+    assert client.get(url(issue, "created")).context["handle_now_form"] is not None
+
+    client.force_login(colleague)
+    r = client.get(url(issue, "created"))
+    assert r.status_code == 200
+    assert r.context["handle_now_form"] is None

@@ -104,9 +104,50 @@
     });
   }
 
+  /* The photo picker shows how many photos are chosen, and takes out, before any upload, what
+     the server would refuse (a photo too large, more than the maximum), saying why next to the
+     field. The limits are the server's, drawn into the input's data attributes. */
+  function bindPhotoPicker(root) {
+    root.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+      var field = input.closest(".field");
+      var count = field && field.querySelector("[data-photo-count]");
+      var error = field && field.querySelector("[data-photo-error]");
+      if (!count || !error) return;
+      var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10) || 0;
+      var maxCount = parseInt(input.getAttribute("data-max-count"), 10) || 0;
+      input.addEventListener("change", function () {
+        var files = Array.prototype.slice.call(input.files || []);
+        var kept = [], reasons = [];
+        files.forEach(function (f) {
+          if (maxBytes && f.size > maxBytes) {
+            reasons.push(error.getAttribute("data-too-large").replace("{name}", f.name));
+          } else {
+            kept.push(f);
+          }
+        });
+        if (maxCount && kept.length > maxCount) {
+          reasons.push(error.getAttribute("data-too-many")
+            .replace("{dropped}", String(kept.length - maxCount)));
+          kept = kept.slice(0, maxCount);
+        }
+        if (kept.length !== files.length) {
+          try {
+            var keep = new DataTransfer();
+            kept.forEach(function (f) { keep.items.add(f); });
+            input.files = keep.files;
+          } catch (e) { input.value = ""; /* no DataTransfer: choose again */ }
+        }
+        error.textContent = reasons.join(" ");
+        error.hidden = !reasons.length;
+        var n = input.files ? input.files.length : 0;
+        count.textContent = n ? count.getAttribute("data-template").replace("{n}", String(n)) : "";
+      });
+    });
+  }
+
   function bindAll(root) {
     bindAutoSubmit(root); bindCategoryUrgency(root); bindSelectFilter(root);
-    bindDrafts(root); bindSubmitOnce(root); bindSelectAll(root);
+    bindDrafts(root); bindSubmitOnce(root); bindSelectAll(root); bindPhotoPicker(root);
   }
 
   /* Shared links stay short: empty filters are left out of the URL. */
