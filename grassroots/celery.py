@@ -18,3 +18,12 @@ def refuse_without_production_settings(**kwargs: object) -> None:
     from grassroots.checks import require_production_settings
 
     require_production_settings()
+
+
+def enqueue(task: str, *args: object) -> None:
+    """Send the task named `task` to the workers.
+
+    By name, so that services and notifications, which the tasks call, never import the tasks
+    module: the tasks depend on the services, not the other way round.
+    """
+    app.send_task(task, args=args)

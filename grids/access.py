@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from django.apps import apps
 from django.db.models import Model, Q, Value
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
+
+    from grids.models import GridWorker, OfficialAssignment, StaffAssignment
 
 
 class Role(StrEnum):
@@ -79,20 +82,25 @@ class Scope:
 
     @classmethod
     def _load(cls, user: User) -> Scope:
-        from grids.models import GridWorker, OfficialAssignment, StaffAssignment
+        # By name: grids.models asks this module for scopes, so it is not imported here.
+        workers = cast("type[GridWorker]", apps.get_model("grids", "GridWorker"))
+        staff_roles = cast("type[StaffAssignment]", apps.get_model("grids", "StaffAssignment"))
+        official_roles = cast(
+            "type[OfficialAssignment]", apps.get_model("grids", "OfficialAssignment")
+        )
 
-        grids = GridWorker.grids.through.objects.filter(
+        grids = workers.grids.through.objects.filter(
             gridworker__user=user, gridworker__is_active=True
         ).values_list(Value("grid"), "grid_id")
-        staff = StaffAssignment.objects.filter(user=user).values_list(
+        staff = staff_roles.objects.filter(user=user).values_list(
             Value("community"), "community_id"
         )
-        subdistricts = OfficialAssignment.objects.filter(
+        subdistricts = official_roles.objects.filter(
             user=user, subdistrict__isnull=False
         ).values_list(Value("subdistrict"), "subdistrict_id")
-        districts = OfficialAssignment.objects.filter(
-            user=user, district__isnull=False
-        ).values_list(Value("district"), "district_id")
+        districts = official_roles.objects.filter(user=user, district__isnull=False).values_list(
+            Value("district"), "district_id"
+        )
         ids: dict[str, set[int]] = {
             "grid": set(),
             "community": set(),

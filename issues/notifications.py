@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from grassroots.celery import enqueue
 from grids.models import StaffAssignment
 from issues.models import FollowUp, Issue, Notification
 
@@ -87,10 +88,10 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
 
 def _deliver_on_commit(ids: list[int]) -> None:
     if ids:
-        from issues import tasks
-
         # Robust: the in-app rows are the record; a broker outage must not fail the change.
-        transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids), robust=True)
+        transaction.on_commit(
+            lambda: enqueue("issues.tasks.deliver_notifications", ids), robust=True
+        )
 
 
 def send_email(notification: Notification) -> None:

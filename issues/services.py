@@ -21,10 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from grassroots.celery import enqueue
 from grids.access import Scope, may_be_assigned
 from grids.models import Courtyard, Patrol, phone_validator
 from grids.models import person_name as _name
-from issues import notifications, tasks, workflow
+from issues import notifications, workflow
 from issues.models import (
     Attachment,
     Category,
@@ -65,6 +66,13 @@ def actors_for(user: User, issue: Issue) -> set[Actor]:
     if issue.created_by_id == user.pk and scope.walks(issue.grid_id):
         actors.add(Actor.LOGGER)
     return actors
+
+
+def available_actions(user: User, issue: Issue) -> list[str]:
+    """The actions `user` may take on `issue` now: what the issue page offers, and all it does."""
+    return workflow.allowed_actions(
+        actors_for(user, issue), issue.status, is_urgent=issue.is_urgent
+    )
 
 
 def can_contribute(user: User, issue: Issue) -> bool:
@@ -135,6 +143,8 @@ def check_allowed(issue: Issue, action: str, *, by: User | None, seen_status: st
                 }
             )
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
+    if t.urgent_only and not issue.is_urgent:
+        raise TransitionRefused(_("Only urgent issues can be handled at once; list it."))
 
 
 def state_version(events: Iterable[IssueEvent]) -> int | None:
@@ -237,8 +247,6 @@ def handle_now(
     """紧急情况立即办: an urgent issue goes straight to work, with the actor as assignee."""
     check_allowed(issue, "handle_now", by=by, seen_status=seen_status)
     with transaction.atomic():
-        if issue.urgency != Urgency.URGENT:
-            raise TransitionRefused(_("Only urgent issues can be handled at once; list it."))
         return transition_issue(
             issue,
             "handle_now",
@@ -298,7 +306,9 @@ def resolve_issue(
         issue_id = issue.pk
         # Robust: with the broker down the resolution still stands (and the user sees no error);
         # the periodic sweep schedules the visits the task did not.
-        transaction.on_commit(lambda: tasks.schedule_follow_ups.delay(issue_id), robust=True)
+        transaction.on_commit(
+            lambda: enqueue("issues.tasks.schedule_follow_ups", issue_id), robust=True
+        )
     return event
 
 

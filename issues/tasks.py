@@ -1,10 +1,14 @@
 """Celery tasks: each takes ids, fetches the rows and calls a service.
 
-They are safe to run twice: the rows in the database, not the messages, are the truth.
+They are safe to run twice: the rows in the database, not the messages, are the truth. The
+services send them by name (`grassroots.celery.enqueue`) and never import this module.
 """
 
 from celery import shared_task
 from django.utils import timezone
+
+from issues import notifications, services, tallies
+from issues.models import Issue
 
 RETRY = {
     "autoretry_for": (Exception,),
@@ -28,46 +32,33 @@ BEAT = {
 
 @shared_task(**RETRY)
 def schedule_follow_ups(issue_id: int) -> int:
-    from issues import services
-    from issues.models import Issue
-
     issue = Issue.objects.select_related("category").filter(pk=issue_id).first()
     return services.schedule_follow_ups(issue) if issue else 0
 
 
 @shared_task(**RETRY)
 def deliver_notifications(notification_ids: list[int]) -> int:
-    from issues import notifications
-
     return notifications.deliver(notification_ids)
 
 
 @shared_task(**BEAT)
 def remind_due_follow_ups() -> int:
-    from issues import services
-
     return services.remind_due_follow_ups(timezone.now())
 
 
 @shared_task(**BEAT)
 def escalate_overdue_follow_ups() -> int:
-    from issues import services
-
     return services.escalate_overdue_follow_ups(timezone.now())
 
 
 @shared_task(**BEAT)
 def sweep_unscheduled_follow_ups() -> int:
-    from issues import services
-
     return services.sweep_unscheduled_follow_ups(timezone.now())
 
 
 @shared_task(**BEAT)
 def deliver_pending_notifications() -> int:
     from django.conf import settings
-
-    from issues import notifications
 
     return notifications.deliver_pending(
         timezone.now(), older_than=settings.NOTIFICATION_REDELIVER_AFTER
@@ -77,7 +68,6 @@ def deliver_pending_notifications() -> int:
 @shared_task(**BEAT)
 def compact_tallies() -> int:
     """Fold the dashboard tallies' rows of differences; the sums do not change."""
-    from issues import tallies
 
     return tallies.compact() if tallies.enabled() else 0
 
@@ -86,8 +76,6 @@ def compact_tallies() -> int:
 def reconcile_tallies() -> dict[str, int]:
     """Recount the tallies from the issues and visits, and correct any sum that differs."""
     import logging
-
-    from issues import tallies
 
     if not tallies.enabled():
         return {}

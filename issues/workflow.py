@@ -12,12 +12,14 @@ class Actor(StrEnum):
     STAFF = "staff"  # staff of the issue's community (and administrators)
     ASSIGNEE = "assignee"  # the issue's assignee
     LOGGER = "logger"  # the grid worker who logged it, while they still walk its grid
+    SYSTEM = "system"  # the app itself: a visit's outcome, the beat jobs
 
 
 class Transition(NamedTuple):
     sources: frozenset[str]
     target: str
-    actors: frozenset[Actor]  # empty: only the system performs it
+    actors: frozenset[Actor]
+    urgent_only: bool = False  # 紧急情况立即办: offered for urgent issues alone
 
 
 S, A = Issue.Status, Actor
@@ -25,12 +27,16 @@ S, A = Issue.Status, Actor
 TRANSITIONS: dict[str, Transition] = {
     "list": Transition(frozenset({S.COLLECTED}), S.LISTED, frozenset({A.STAFF})),
     "handle_now": Transition(
-        frozenset({S.COLLECTED}), S.IN_PROGRESS, frozenset({A.STAFF, A.LOGGER})
+        frozenset({S.COLLECTED}), S.IN_PROGRESS, frozenset({A.STAFF, A.LOGGER}), urgent_only=True
     ),
     "start": Transition(frozenset({S.LISTED}), S.IN_PROGRESS, frozenset({A.STAFF, A.ASSIGNEE})),
     "resolve": Transition(frozenset({S.IN_PROGRESS}), S.RESOLVED, frozenset({A.STAFF, A.ASSIGNEE})),
-    "revisit": Transition(frozenset({S.RESOLVED}), S.REVISITED, frozenset()),
-    "reopen": Transition(frozenset({S.RESOLVED, S.REVISITED}), S.IN_PROGRESS, frozenset({A.STAFF})),
+    # When every visit due so far is done and the resident satisfied.
+    "revisit": Transition(frozenset({S.RESOLVED}), S.REVISITED, frozenset({A.SYSTEM})),
+    # By staff with a reason, and by the system on an unsatisfied visit.
+    "reopen": Transition(
+        frozenset({S.RESOLVED, S.REVISITED}), S.IN_PROGRESS, frozenset({A.STAFF, A.SYSTEM})
+    ),
 }
 
 # What the user is told once they have done an action: a sentence of its own for each.
@@ -51,16 +57,23 @@ ENTERED_AT: dict[str, str] = {
 }
 
 
-def allowed_actions(actors: set[Actor] | frozenset[Actor], status: str) -> list[str]:
+def allowed_actions(
+    actors: set[Actor] | frozenset[Actor], status: str, *, is_urgent: bool = True
+) -> list[str]:
     """The buttons to show: the UI never offers what this refuses."""
-    return [name for name, t in TRANSITIONS.items() if status in t.sources and t.actors & actors]
+    return [
+        name
+        for name, t in TRANSITIONS.items()
+        if status in t.sources and t.actors & actors and (is_urgent or not t.urgent_only)
+    ]
 
 
-def is_allowed(action: str, actors: set[Actor] | frozenset[Actor], status: str) -> bool:
-    return action in allowed_actions(actors, status)
+def is_allowed(
+    action: str, actors: set[Actor] | frozenset[Actor], status: str, *, is_urgent: bool = True
+) -> bool:
+    return action in allowed_actions(actors, status, is_urgent=is_urgent)
 
 
 def system_may(action: str, status: str) -> bool:
     """Transitions the system performs on its own (revisit; reopen on an unsatisfied visit)."""
-    t = TRANSITIONS[action]
-    return status in t.sources and (not t.actors or action == "reopen")
+    return is_allowed(action, {Actor.SYSTEM}, status)

@@ -12,8 +12,10 @@ from issues.models import Issue
 from issues.workflow import Actor, allowed_actions, is_allowed, system_may
 
 S, A = Issue.Status, Actor
+PEOPLE = [a for a in Actor if a is not Actor.SYSTEM]
+# Every combination of the parts a person can have in an issue.
 EVERY_ACTOR_SET = [
-    frozenset(a for i, a in enumerate(Actor) if mask >> i & 1) for mask in range(2 ** len(Actor))
+    frozenset(a for i, a in enumerate(PEOPLE) if mask >> i & 1) for mask in range(2 ** len(PEOPLE))
 ]
 
 
@@ -53,6 +55,14 @@ def test_it_lets_staff_and_an_unsatisfied_visit_reopen_a_closed_issue(closed):
     assert walk([("reopen", None)], closed) == [closed, S.IN_PROGRESS]
 
 
+def test_it_offers_handling_at_once_for_urgent_issues_alone():
+    assert is_allowed("handle_now", {A.LOGGER}, S.COLLECTED, is_urgent=True)
+    assert not is_allowed("handle_now", {A.LOGGER}, S.COLLECTED, is_urgent=False)
+    assert not is_allowed("handle_now", {A.STAFF}, S.COLLECTED, is_urgent=False)
+    # Nothing else depends on urgency.
+    assert allowed_actions({A.STAFF}, S.COLLECTED, is_urgent=False) == ["list"]
+
+
 def test_it_leaves_listing_and_reopening_to_staff():
     people_but_staff = [actors for actors in EVERY_ACTOR_SET if A.STAFF not in actors]
 
@@ -89,7 +99,7 @@ def test_it_reaches_every_state_and_leaves_no_open_issue_stuck():
     assert reachable == set(S.values)
     for status in Issue.OPEN_STATUSES:
         # Someone can always move an open issue on.
-        assert allowed_actions(set(Actor), status), status
+        assert allowed_actions(set(PEOPLE), status), status
 
 
 def test_it_offers_an_actor_set_what_any_of_its_actors_may_do():

@@ -14,7 +14,7 @@ from grids.models import GridWorker
 from issues.filters import IssueFilter
 from issues.models import Issue
 from issues.tests.factories import IssueFactory
-from issues.views import page_rows
+from issues.views.issue_list import page_rows
 from scale.management.commands.benchmark import Command as Benchmark
 from scale.management.commands.benchmark import page_statements
 

@@ -40,7 +40,7 @@ from grids.models import Community, Courtyard, Grid
 from issues import services
 from issues.filters import IssueFilter
 from issues.models import Category, FollowUp, Issue, IssueEvent
-from issues.views import page_rows
+from issues.views.issue_list import page_rows
 from scale.refusal import refused
 
 TARGETS_MS = {
@@ -480,7 +480,7 @@ def page_statements(client: Client, url: str) -> list[tuple[str, Any]]:
     """The SQL (with its parameters) that rendering the page sends for its issues.
 
     Read from the page itself, so that the floor follows the view when its queries change:
-    the tab counts, the page's ids, then its rows (`issues.views.page_rows`).
+    the tab counts, the page's ids, then its rows (`issues.views.issue_list.page_rows`).
     """
     sent: list[tuple[str, Any]] = []
 
