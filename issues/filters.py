@@ -261,7 +261,7 @@ class IssueFilter(df.FilterSet):
         return qs  # applied together with the visit dates in `filter_visited`
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
-        return qs.search(value)
+        return qs.search(value, user=self.user)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         return qs  # applied last, in `filter_queryset`, so that it also holds by default
