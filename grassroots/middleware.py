@@ -1,7 +1,8 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 
 class ContentSecurityPolicyMiddleware:
@@ -15,3 +16,28 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+def holds_nul(request: HttpRequest) -> bool:
+    """Whether a parameter's name or value carries a NUL, which PostgreSQL text cannot hold."""
+    return any(
+        "\x00" in key or any("\x00" in value for value in values if isinstance(value, str))
+        for params in (request.GET, request.POST)
+        for key, values in params.lists()
+    )
+
+
+class AdminRefusesNulMiddleware:
+    """The admin's list filters hand a parameter to the database as it came: a NUL would be a
+    500. The app's own forms refuse it field by field; the admin's are Django's, so here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/admin/") and holds_nul(request):
+            return HttpResponseBadRequest(
+                _("The request holds a character that is not allowed (NUL)."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

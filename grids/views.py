@@ -91,9 +91,13 @@ def patrol_end(request: AuthedRequest, pk: int) -> HttpResponse:
     if patrol.grid_worker_id != request.user.pk:
         raise PermissionDenied(_("Only the grid worker on this patrol can end it."))
     form = EndPatrolForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        # The patrol runs on: ending it would drop the notes that were refused.
+        for error in form.errors.get("notes", []):
+            messages.error(request, f"{form.fields['notes'].label}: {error}")
+        return redirect(patrol)
     try:
-        end_patrol(patrol, by=request.user, notes=form.cleaned_data.get("notes", ""))
+        end_patrol(patrol, by=request.user, notes=form.cleaned_data["notes"])
     except PatrolRefused as e:
         messages.error(request, str(e))
     else:

@@ -1,10 +1,11 @@
 from django.urls import path, register_converter
 
 from issues import views
+from issues.models import REFERENCE_PATTERN
 
 
 class ReferenceConverter:
-    regex = "[0-9A-Za-z]{4}-[0-9A-Za-z]{4}"
+    regex = REFERENCE_PATTERN
 
     def to_python(self, value: str) -> str:
         return value.upper()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -50,7 +51,15 @@ from issues.forms import (
     TransitionForm,
     due_at_from_date,
 )
-from issues.models import Attachment, Category, FollowUp, Issue, IssueEvent, Notification
+from issues.models import (
+    REFERENCE_PATTERN,
+    Attachment,
+    Category,
+    FollowUp,
+    Issue,
+    IssueEvent,
+    Notification,
+)
 from issues.privacy import resident_view
 from issues.services import TransitionRefused
 from issues.workflow import Actor, allowed_actions
@@ -510,9 +519,14 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: AuthedRequest) -> HttpResponse:
     # At most 18 digits: a longer number overflows the database's integer.
-    ids = [int(i) for i in request.POST.getlist("id") if is_id(i) and len(i) <= 18]
-    services.mark_notifications_read(request.user, ids or None)
-    return redirect(_back(request.POST.get("next", ""), reverse("issues:notifications")))
+    back = _back(request.POST.get("next", ""), reverse("issues:notifications"))
+    posted = request.POST.getlist("id")
+    if not all(is_id(i) and len(i) <= 18 for i in posted):
+        # Not "mark all": a damaged id marks nothing.
+        messages.error(request, _("That notification was not found."))
+        return redirect(back)
+    services.mark_notifications_read(request.user, [int(i) for i in posted] or None)
+    return redirect(back)
 
 
 def _back(url: str, default: str) -> str:
@@ -542,13 +556,18 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     issues = {
         i.reference: i
         for i in Issue.objects.visible_to(user)
-        .filter(reference__in=refs)
+        # Only references are looked up: a forged one (a NUL would fail the query) is not found.
+        .filter(reference__in=[r for r in refs if re.fullmatch(REFERENCE_PATTERN, r)])
         .select_related("category")
     }
     assignee_id = request.POST.get("assignee", "")
     assignee = None
-    if is_id(assignee_id):
+    if is_id(assignee_id) and len(assignee_id) <= 18:
         assignee = get_user_model().objects.filter(pk=int(assignee_id), is_active=True).first()
+    if assignee_id and assignee is None:
+        # Listing with "nobody" is not what was asked for: nothing is done.
+        messages.error(request, _("Choose the assignee from the list."))
+        return redirect(back)
     due_at = None
     if request.POST.get("due_date"):
         try:
@@ -560,7 +579,8 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     for ref in refs:
         issue = issues.get(ref)
         if issue is None:
-            refused.append((ref, _("Not found in your area.")))
+            shown = "".join(c for c in ref if c.isprintable())
+            refused.append((shown, _("Not found in your area.")))
             continue
         try:
             if action == "list":
