@@ -295,9 +295,7 @@ def detail_context(
         ),
         "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
         "mediation_form": forms.get("mediation")
-        or (
-            MediationForm() if contributor and issue.is_open and issue.category.is_dispute else None
-        ),
+        or (MediationForm() if services.may_record_mediation(user, issue) else None),
         "visit_forms": {
             v.pk: FollowUpForm(prefix=f"visit-{v.pk}")
             for v in follow_ups

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import Patrol
@@ -940,7 +941,7 @@ def test_it_records_a_mediation(courtyard, staff, grid_worker):
         issue,
         by=staff,
         mediator=grid_worker,
-        mediated_on=date(2026, 3, 1),
+        mediated_on=timezone.localdate(),
         parties=" 住户甲、住户乙 ",
         place="社区调解室",
         method=Mediation.Method.COMMITTEE,
@@ -966,7 +967,7 @@ def test_it_makes_the_recorder_the_mediator_by_default(courtyard, grid_worker):
     mediation = services.record_mediation(
         issue,
         by=grid_worker,
-        mediated_on=date(2026, 3, 1),
+        mediated_on=timezone.localdate(),
         parties="住户甲、住户乙",
         method=Mediation.Method.IN_PERSON,
         outcome=Mediation.Outcome.FAILED,
