@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Courtyard, Patrol
-from issues.models import Category, FollowUp, Issue, Mediation, Urgency
-from issues.photos import CleanPhoto, clean_photo
+from issues.models import Category, FollowUp, Issue, Mediation, Urgency, one_line
+from issues.photos import CleanPhoto, check_photo, clean_photo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -44,15 +44,17 @@ class MultiplePhotoField(forms.FileField):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
         if len(files) > MAX_PHOTOS:
             raise ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
-        cleaned, errors = [], []
+        # Every file's size and header first, so that no photo is decoded when another one
+        # is refused; then one decoded at a time, each checked before the next is opened.
+        errors = []
         for upload in files:
             try:
-                cleaned.append(clean_photo(upload))
+                check_photo(upload)
             except ValidationError as e:
                 errors.extend(e.messages)
         if errors:
             raise ValidationError(errors)
-        return cleaned
+        return [clean_photo(upload) for upload in files]
 
 
 def assignable_users(issue_or_community_id: Issue | int) -> QuerySet[User]:
@@ -141,6 +143,10 @@ class CaptureForm(forms.Form):
         error_messages={"invalid_choice": _("That patrol is not yours or has ended.")},
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_title(self) -> str:
+        # A title is one line: a line break in it would draw a line of its own into emails.
+        return one_line(self.cleaned_data["title"])
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())

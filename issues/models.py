@@ -27,6 +27,11 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_PATTERN = "[0-9A-Za-z]{4}-[0-9A-Za-z]{4}"
 
 
+def one_line(text: str) -> str:
+    """The text on one line: every run of spaces and line breaks (\r, \n, U+2028 …) one space."""
+    return " ".join(text.split())
+
+
 def new_reference() -> str:
     """Eight random characters, e.g. "K7QM-X9P3": unique and not guessable from a neighbour's."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import struct
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 import openpyxl
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -1357,3 +1359,126 @@ def test_it_names_a_nul_reference_as_not_found_in_a_bulk_action(client, staff, c
     # The real reference is listed; the forged one is not found, as one that does not exist.
     issue.refresh_from_db()
     assert issue.status == Issue.Status.LISTED
+
+
+# --- Photos that are small on disk and huge in memory ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_bit_bomb() -> bytes:
+    """A real 1-bit PNG of 7,000 × 8,000 pixels: 56 megapixels, under MAX_PIXELS, about 7 KB."""
+    out = io.BytesIO()
+    Image.new("1", (7000, 8000)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_it_refuses_a_one_bit_photo_that_decodes_too_large_without_decoding_it(
+    client, grid_worker, courtyard, media, one_bit_bomb, monkeypatch
+):
+    assert len(one_bit_bomb) < 20_000
+    assert MAX_PIXELS > 7000 * 8000
+    decoded = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda img: decoded.append(img.size) or real_load(img))
+    client.force_login(grid_worker)
+
+    started = time.monotonic()
+    r = client.post(
+        reverse("issues:new"),
+        capture(
+            courtyard,
+            photos=[
+                SimpleUploadedFile(f"bomb{i}.png", one_bit_bomb, "image/png") for i in range(6)
+            ],
+        ),
+    )
+    elapsed = time.monotonic() - started
+
+    assert_refused(r, media, "bomb0.png")
+    assert "bomb5.png" in r.content.decode()
+    # Refused from the headers: no pixel of the 56-megapixel images was decoded.
+    assert (7000, 8000) not in decoded
+    assert elapsed < 2, elapsed
+
+
+def test_it_decodes_no_photo_when_a_later_one_is_refused(
+    client, grid_worker, courtyard, media, one_bit_bomb, monkeypatch
+):
+    good = png(300)
+    decoded = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda img: decoded.append(img.size) or real_load(img))
+    client.force_login(grid_worker)
+
+    r = client.post(
+        reverse("issues:new"),
+        capture(
+            courtyard,
+            photos=[
+                SimpleUploadedFile("good.png", good, "image/png"),
+                SimpleUploadedFile("bomb.png", one_bit_bomb, "image/png"),
+            ],
+        ),
+    )
+
+    assert_refused(r, media, "bomb.png")
+    assert (300, 300) not in decoded
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "accepted"),
+    [
+        ("RGB", (6000, 4000), True),  # a 24-megapixel phone photo
+        ("1", (7000, 8000), False),  # 56 MP, 168 MB once made RGB
+        ("L", (7000, 6000), False),  # 42 MP of grey, 126 MB once made RGB
+    ],
+)
+def test_it_limits_the_decoded_size_not_only_the_pixels(mode, size, accepted):
+    from issues.photos import check_photo
+
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, "PNG")
+    upload = SimpleUploadedFile("photo.png", out.getvalue(), "image/png")
+
+    if accepted:
+        check_photo(upload)
+    else:
+        with pytest.raises(ValidationError, match=r"photo\.png"):
+            check_photo(upload)
+
+
+# --- Titles are one line -------------------------------------------------------------------------
+
+BROKEN_TITLE = "水管漏水\r\nBcc: victim@example.org\u2028http://evil.example/\n\n"
+
+
+def test_it_keeps_a_typed_title_on_one_line(client, grid_worker, courtyard, media):
+    client.force_login(grid_worker)
+
+    r = client.post(reverse("issues:new"), capture(courtyard, title=BROKEN_TITLE))
+
+    assert r.status_code == 302
+    assert Issue.objects.get().title == "水管漏水 Bcc: victim@example.org http://evil.example/"
+
+
+def test_the_service_keeps_a_title_on_one_line(grid_worker, courtyard):
+    issue, _created = services.create_issue(
+        by=grid_worker, courtyard=courtyard, category=category("road"), title=BROKEN_TITLE
+    )
+
+    assert issue.title == "水管漏水 Bcc: victim@example.org http://evil.example/"
+
+
+def test_it_draws_no_line_of_a_stored_title_into_an_email_body(courtyard, staff):
+    issue = IssueFactory(courtyard=courtyard, title=BROKEN_TITLE)
+    courtyard.name = "格东大院\nBcc: victim@example.org"
+    courtyard.save()
+    row = Notification.objects.create(recipient=staff, kind="urgent", issue=issue)
+    mail.outbox.clear()
+
+    notifications.deliver([row.pk])
+
+    body = mail.outbox[0].body
+    assert "水管漏水 Bcc: victim@example.org http://evil.example/" in body
+    lines = body.splitlines()
+    assert not any(line.startswith(("Bcc:", "http://evil")) for line in lines), lines
