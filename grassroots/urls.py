@@ -1,16 +1,26 @@
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from grassroots import views
+from grassroots import accounts, views
 
 admin.site.site_header = admin.site.site_title = "Grassroots"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's account pages, but a password reset that is throttled and mailed by Celery.
+    path(
+        "accounts/password_reset/",
+        accounts.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/",
+        include([p for p in auth_urls.urlpatterns if p.name != "password_reset"]),
+    ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("issues.urls")),
