@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -49,3 +50,22 @@ class AdminRefusesNulMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """What a logged-in user is shown (pages, photos, exports) is kept in no cache.
+
+    On a shared phone the browser's cache would show the last user's pages and photos to the
+    next; `no-store` keeps them out of it (and out of any proxy). Static files never get here:
+    WhiteNoise answers them before the session is read, with its own long cache lifetime.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

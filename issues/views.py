@@ -440,8 +440,9 @@ def photo(request: AuthedRequest, reference: str, pk: int, size: str) -> FileRes
     issue = _visible_issue(request, reference)
     attachment = get_object_or_404(Attachment, pk=pk, issue=issue)
     field = attachment.thumbnail if size == "thumb" and attachment.thumbnail else attachment.image
+    # Personal data: not kept by the browser after the session (a shared phone's next user).
     response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
