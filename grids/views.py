@@ -69,6 +69,9 @@ def patrol_start(request: AuthedRequest) -> HttpResponse:
             messages.error(request, str(e))
         else:
             return redirect(patrol)
+    elif "notes" in form.errors:
+        # Notes a form cannot take (a NUL): said as such, not as a missing choice.
+        messages.error(request, f"{form.fields['notes'].label}: {' '.join(form.errors['notes'])}")
     else:
         messages.error(request, _("Choose a grid and a kind of patrol."))
     return redirect("grids:patrols")

@@ -1133,7 +1133,7 @@ NUL = "\x00"
 
 
 @pytest.fixture
-def nul_world(community, grid, courtyard, staff, assignee, grid_worker):
+def nul_world(community, grid, other_grid, courtyard, staff, assignee, grid_worker):
     dispute = IssueFactory(
         courtyard=courtyard, category=category("dispute"), created_by=grid_worker
     )
@@ -1153,6 +1153,7 @@ def nul_world(community, grid, courtyard, staff, assignee, grid_worker):
         "patrol": patrol,
         "courtyard": courtyard,
         "assignee": assignee,
+        "other_grid": other_grid,
     }
 
 
@@ -1253,6 +1254,11 @@ def nul_forms(w: dict) -> dict[str, tuple[str, str, dict]]:
             reverse("grids:patrol_end", args=[w["patrol"].pk]),
             {"notes": "无异常。"},
         ),
+        (
+            "other_grid_worker",
+            reverse("grids:patrol_start"),
+            {"grid": w["other_grid"].pk, "kind": "routine", "notes": "雨后巡查。"},
+        ),
         ("staff", reverse("set_language"), {"language": "en", "next": "/issues/"}),
     ]
     return dict(zip(NUL_FORMS, forms, strict=True))
@@ -1290,6 +1296,7 @@ NUL_FORMS = [
     "visit",
     "notifications_read",
     "patrol_end",
+    "patrol_start",
     "set_language",
 ]
 
@@ -1334,6 +1341,13 @@ def test_it_answers_a_nul_in_a_query_parameter_without_a_500(client, admin_user,
     r = client.get(url)
 
     assert r.status_code < 500
+
+
+def test_it_refuses_a_nul_in_the_password_reset_form(client):
+    r = client.post(reverse("password_reset"), {"email": f"a{NUL}b@example.org"})
+
+    assert r.status_code == 200
+    assert "errorlist" in r.content.decode()
 
 
 @pytest.mark.parametrize("field", ["username", "password"])
