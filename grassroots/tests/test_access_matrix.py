@@ -22,7 +22,9 @@ its 143 patterns × the 4 roles without the admin's rights = 572 cases (a redire
 page), and for the administrator the changelist and add page of each of the 22 registered
 models, the index and each app's index. Below the matrix, exports and dashboards are read row
 by row for 7 roles: nothing from outside the area appears in an export, a dashboard figure, its
-breakdown table, its downloads or the list a figure opens. 1,173 tests, about 25 seconds on
+breakdown table, its downloads or the list a figure opens; a search by a resident's full or
+given name, on the list and both exports, finds the issue only where the role sees the name
+(never for an official, who sees a surname). 1,411 tests, about 25 seconds on
 SQLite: the areas, people and logins are made once per class, each case rolls back its own.
 """
 
