@@ -518,7 +518,8 @@ class WorkflowMachine(RuleBasedStateMachine):
     @rule(i=ISSUE, role=ROLE, outcome=st.sampled_from(Mediation.Outcome.values), text=TEXT)
     def someone_records_a_mediation(self, i: int, role: str, outcome: str, text: str) -> None:
         issue = self.fresh(i)
-        expected = self.contributes(role, issue) and issue.is_open
+        # Only where the issue page offers the form: an open dispute.
+        expected = self.contributes(role, issue) and issue.is_open and issue.category.is_dispute
 
         done = self.mediate(issue, role, outcome, text)
 
