@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "grassroots.middleware.AdminRefusesNulMiddleware",
+    "grassroots.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -181,6 +183,10 @@ AXES_VERBOSE = False
 # Behind N trusted proxies, the client's address is the Nth from the end of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = envint("GRASSROOTS_TRUSTED_PROXIES", 0)
 AXES_CLIENT_IP_CALLABLE = "grassroots.security.client_ip"
+# Password-reset mails: per address and per client address, in one window (grassroots/accounts.py).
+PASSWORD_RESET_PER_ADDRESS = envint("GRASSROOTS_PASSWORD_RESET_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_CLIENT = envint("GRASSROOTS_PASSWORD_RESET_PER_CLIENT", 10)
+PASSWORD_RESET_WINDOW = timedelta(minutes=envint("GRASSROOTS_PASSWORD_RESET_WINDOW_MINUTES", 60))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -215,6 +221,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_PHOTO_BYTES = envint("GRASSROOTS_MAX_PHOTO_MB", 10) * 1024 * 1024
+# A photo's memory once decoded (pixels × channels, at least RGB's three): 100 MB holds a
+# 24-megapixel photo, with transparency; a tiny file that would decode larger is refused.
+MAX_PHOTO_DECODED_BYTES = envint("GRASSROOTS_MAX_PHOTO_DECODED_MB", 100) * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -232,7 +241,9 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "grassroots@localhost")
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only behind a proxy the settings name (which sets or strips
+# it): without one, a client could send "https" over plain HTTP and skip the redirect.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false" if DEBUG or TESTING else "true")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG or TESTING else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not (DEBUG or TESTING)
@@ -251,6 +262,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# The admin's own pages: Django's admin scripts are all files (no inline script since 4.x);
+# its templates and widgets set inline style attributes.
+ADMIN_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 

@@ -122,7 +122,7 @@ class IssueAdmin(admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.search(search_term), False
+        return queryset.search(search_term, user=request.user), False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An issue's events are its audit trail; closing it is a workflow action.

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from grids.access import Scope
 from issues.models import Issue, Urgency
-from issues.privacy import mask_phone, surname
+from issues.privacy import mask_phone, sees_contact_in, surname
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -147,11 +147,8 @@ def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
         community_id,
         assignee_id,
     ) in qs.with_reporter_count().values_list(*COLUMNS).iterator(chunk_size=5000):
-        full = (
-            scope.is_all
-            or community_id in scope.community_ids
-            or grid_id in scope.grid_ids
-            or assignee_id == user.pk
+        full = sees_contact_in(
+            scope, user.pk, community_id=community_id, grid_id=grid_id, assignee_id=assignee_id
         )
         overdue = status in open_statuses and due_at is not None and due_at < now
         yield [

@@ -281,7 +281,7 @@ class IssueFilter(df.FilterSet):
         return self._with_visit(qs, slice(None, None))
 
     def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
-        return qs.search(value)
+        return qs.search(value, user=self.user)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         return qs  # applied last, in `filter_queryset`, so that it also holds by default

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from grassroots.widgets import IsoDateInput
 from grids.access import assignable_users
 from grids.models import Courtyard, Patrol, person_name
-from issues.models import Category, FollowUp, Issue, Mediation, Urgency
-from issues.photos import CleanPhoto, clean_photo
+from issues.models import Category, FollowUp, Issue, Mediation, Urgency, one_line
+from issues.photos import CleanPhoto, check_photo, clean_photo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -52,15 +52,17 @@ class MultiplePhotoField(forms.FileField):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
         if len(files) > MAX_PHOTOS:
             raise ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
-        cleaned, errors = [], []
+        # Every file's size and header first, so that no photo is decoded when another one
+        # is refused; then one decoded at a time, each checked before the next is opened.
+        errors = []
         for upload in files:
             try:
-                cleaned.append(clean_photo(upload))
+                check_photo(upload)
             except ValidationError as e:
                 errors.extend(e.messages)
         if errors:
             raise ValidationError(errors)
-        return cleaned
+        return [clean_photo(upload) for upload in files]
 
 
 def assignable_to(issue: Issue) -> QuerySet[User]:
@@ -130,6 +132,10 @@ class CaptureForm(forms.Form):
         error_messages={"invalid_choice": _("That patrol is not yours or has ended.")},
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_title(self) -> str:
+        # A title is one line: a line break in it would draw a line of its own into emails.
+        return one_line(self.cleaned_data["title"])
 
     # What a new issue needs and a further report on an existing one does not.
     NEW_ISSUE_ONLY = ("courtyard", "category", "urgency", "title", "source")

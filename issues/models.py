@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.access import Scope
 from grids.models import Community, Courtyard, District, Grid, Patrol, Subdistrict, phone_validator
+from issues.privacy import contact_q
 from issues.search import bigrams
 
 if TYPE_CHECKING:
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 
 # No 0/O, 1/I/L: a resident reads the reference off a phone screen or over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# What the URLs and the bulk form take as a reference (any case; looked up upper-cased).
+REFERENCE_PATTERN = "[0-9A-Za-z]{4}-[0-9A-Za-z]{4}"
+
+
+def one_line(text: str) -> str:
+    """The text on one line: every run of spaces and line breaks (\r, \n, U+2028 …) one space."""
+    return " ".join(text.split())
 
 
 def new_reference() -> str:
@@ -144,12 +152,15 @@ class IssueQuerySet(models.QuerySet["Issue"]):
     def overdue(self, now: datetime | None = None) -> Self:
         return self.open().filter(due_at__lt=now or timezone.now())
 
-    def search(self, term: str) -> Self:
+    def search(self, term: str, *, user: User) -> Self:
         """Reference, title, description and resident name containing the term.
 
+        The resident's name is searched only on the issues where `user` sees it in full
+        (`privacy.contact_q`): an official, who sees a surname, must not find 张三丰 by "三丰".
         On PostgreSQL a GIN index over the text's character bigrams finds candidates (two
         characters is the length of most Chinese words, which trigrams cannot serve); the
-        `contains` recheck drops bigrams that matched across words or fields.
+        `contains` recheck drops bigrams that matched across words or fields, and the names
+        the user may not search.
         """
         term = " ".join(term.split())
         if not term:
@@ -159,7 +170,7 @@ class IssueQuerySet(models.QuerySet["Issue"]):
         text = (
             Q(title__contains=term)
             | Q(description__contains=term)
-            | Q(resident_name__contains=term)
+            | (Q(resident_name__contains=term) & contact_q(user))
         )
         grams = bigrams(term)
         if (

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 
 from grassroots.celery import enqueue
 from grids.models import StaffAssignment
-from issues.models import FollowUp, Issue, Notification
+from issues.models import FollowUp, Issue, Notification, one_line
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -98,9 +98,14 @@ def send_email(notification: Notification) -> None:
     user = notification.recipient
     if not user.email:
         return
+    issue = notification.issue
     context = {
         "notification": notification,
-        "issue": notification.issue,
+        "issue": issue,
+        # One line each, whatever was stored: a line break in a title would draw a line of its
+        # own ("Bcc: …", a link) into the message.
+        "title": one_line(issue.title) if issue else "",
+        "courtyard": one_line(issue.courtyard.name) if issue else "",
         "follow_up": notification.follow_up,
         "user": user,
         "site_url": settings.SITE_URL,

@@ -36,8 +36,30 @@ def _encode(img: Image.Image, long_side: int, quality: int) -> bytes:
     return out.getvalue()
 
 
-def clean_photo(upload: UploadedFile) -> CleanPhoto:
-    """Raise ValidationError unless the upload is an image of sane size; return it re-encoded."""
+def _refuse_bomb(upload: UploadedFile) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” has too many pixels to be a photo.") % {"name": upload.name}
+    )
+
+
+def _refuse_format(upload: UploadedFile) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” is not a photo. Choose a JPEG, PNG or WebP image.") % {"name": upload.name}
+    )
+
+
+def decoded_bytes(img: Image.Image) -> int:
+    """The memory the photo takes once decoded and turned into RGB, read from its header.
+
+    Pixels alone understate it: a 1-bit image of 56 megapixels is 7 KB on disk and under the
+    pixel limit, and becomes 56 MB decoded and 168 MB more as RGB. Each pixel costs at least
+    the three bytes of the RGB copy every photo is made into.
+    """
+    return img.width * img.height * max(len(img.getbands()), 3)
+
+
+def check_photo(upload: UploadedFile) -> None:
+    """Raise ValidationError unless the upload's size and header are a photo's; decode nothing."""
     if upload.size > settings.MAX_PHOTO_BYTES:
         raise ValidationError(
             _("“%(name)s” is larger than %(limit)d MB.")
@@ -49,22 +71,35 @@ def clean_photo(upload: UploadedFile) -> CleanPhoto:
             upload.seek(0)
             probe = Image.open(upload)
             if probe.format not in ACCEPTED_FORMATS:
-                raise UnidentifiedImageError(probe.format)
-            if probe.width * probe.height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            probe.verify()
+                raise _refuse_format(upload)
+            if (
+                probe.width * probe.height > MAX_PIXELS
+                or decoded_bytes(probe) > settings.MAX_PHOTO_DECODED_BYTES
+            ):
+                raise _refuse_bomb(upload)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse_bomb(upload) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _refuse_format(upload) from None
+    finally:
+        upload.seek(0)
+
+
+def clean_photo(upload: UploadedFile) -> CleanPhoto:
+    """Raise ValidationError unless the upload is an image of sane size; return it re-encoded."""
+    check_photo(upload)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            Image.open(upload).verify()
             upload.seek(0)
             img = Image.open(upload)
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            _("“%(name)s” has too many pixels to be a photo.") % {"name": upload.name}
-        ) from None
+        raise _refuse_bomb(upload) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(
-            _("“%(name)s” is not a photo. Choose a JPEG, PNG or WebP image.")
-            % {"name": upload.name}
-        ) from None
+        raise _refuse_format(upload) from None
     img = ImageOps.exif_transpose(img).convert("RGB")
     full = _encode(img, LONG_SIDE, 85)
     return CleanPhoto(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from issues.models import (
     Notification,
     Reporter,
     Urgency,
+    one_line,
 )
 from issues.photos import CleanPhoto
 from issues.workflow import Actor
@@ -78,6 +79,58 @@ def available_actions(user: User, issue: Issue) -> list[str]:
 def can_contribute(user: User, issue: Issue) -> bool:
     """Comments and mediations: staff, the assignee and the grid's workers (not officials)."""
     return bool(actors_for(user, issue)) or Scope.for_user(user).walks(issue.grid_id)
+
+
+def mediation_refusal(user: User, issue: Issue) -> str | None:
+    """Why `user` may not record a mediation on the issue; None on an open dispute they work on.
+
+    The issue page offers the mediation form exactly where this is None, and
+    `record_mediation` refuses with this reason everywhere else.
+    """
+    if not can_contribute(user, issue):
+        return _("You are not allowed to record a mediation on this issue.")
+    if not issue.category.is_dispute:
+        return _("Mediations are recorded on disputes only.")
+    if not issue.is_open:
+        return _("Mediations are recorded while the issue is open.")
+    return None
+
+
+def may_record_mediation(user: User, issue: Issue) -> bool:
+    return mediation_refusal(user, issue) is None
+
+
+# A due date lies between the day the issue was collected and this far ahead of today.
+DUE_AHEAD = timedelta(days=365)
+
+
+def check_due_at(issue: Issue, due_at: datetime) -> None:
+    """Refuse a due date before the issue was collected or more than DUE_AHEAD from now."""
+    earliest = timezone.localdate(issue.created_at)
+    latest = timezone.localdate() + DUE_AHEAD
+    if not earliest <= timezone.localdate(due_at) <= latest:
+        raise TransitionRefused(
+            _("The due date must lie between %(earliest)s and %(latest)s.")
+            % {"earliest": earliest.isoformat(), "latest": latest.isoformat()}
+        )
+
+
+def mediation_date_q(issue: Issue) -> Q:
+    """Mediations dated on a possible day: not before the issue was collected, not in future."""
+    return Q(mediated_on__gte=timezone.localdate(issue.created_at)) & Q(
+        mediated_on__lte=timezone.localdate()
+    )
+
+
+def check_mediation_date(issue: Issue, day: date) -> None:
+    earliest, today = timezone.localdate(issue.created_at), timezone.localdate()
+    if day > today:
+        raise TransitionRefused(_("A mediation cannot be dated in the future."))
+    if day < earliest:
+        raise TransitionRefused(
+            _("A mediation cannot be dated before the issue was collected (%(day)s).")
+            % {"day": earliest.isoformat()}
+        )
 
 
 def _stale_message(issue: Issue) -> str:
@@ -216,6 +269,8 @@ def list_issue(
     """List a collected issue on the duty list, with an assignee and a due date."""
     check_allowed(issue, "list", by=by, seen_status=seen_status)
     with transaction.atomic():
+        if due_at is not None:
+            check_due_at(issue, due_at)
         due_at = due_at or default_due_at(issue)
         assignee_id = assignee.pk if assignee else issue.assignee_id
         if assignee is not None:
@@ -286,7 +341,9 @@ def resolve_issue(
     with transaction.atomic():
         if (
             issue.category.is_dispute
-            and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED).exists()
+            and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED)
+            .filter(mediation_date_q(issue))
+            .exists()
         ):
             raise TransitionRefused(_mediation_first(issue.category))
         changes: dict[str, Any] = {"resolution": resolution}
@@ -403,6 +460,7 @@ def assign_issue(
     _check_assignable(assignee, issue)
     changes: dict[str, Any] = {"assignee_id": assignee.pk}
     if due_at is not None:
+        check_due_at(issue, due_at)
         changes["due_at"] = due_at
     changed = Issue.objects.filter(
         pk=issue.pk, assignee_id=seen_assignee_id, status__in=Issue.OPEN_STATUSES
@@ -432,6 +490,20 @@ def comment_on_issue(issue: Issue, *, by: User, note: str) -> IssueEvent:
     return _event(issue, IssueEvent.Action.COMMENT, by=by, note=note)
 
 
+def _resent(token: uuid.UUID, by: User) -> Issue | None:
+    """The issue a resent capture form already created, if it was `by`'s own form.
+
+    Someone else's token (copied from a page, or guessed) tells nothing: not the issue's
+    reference, not even that it exists.
+    """
+    existing = Issue.objects.filter(submission_token=token).first()
+    if existing is None:
+        return None
+    if existing.created_by_id != by.pk:
+        raise TransitionRefused(_("This form has already been sent. Reload the page."))
+    return existing
+
+
 @transaction.atomic
 def create_issue(
     *,
@@ -452,13 +524,14 @@ def create_issue(
     created_at: datetime | None = None,
 ) -> tuple[Issue, bool]:
     """Log a concern. Returns (issue, created); a resent form returns the first issue."""
-    if submission_token is not None:
-        existing = Issue.objects.filter(submission_token=submission_token).first()
-        if existing is not None:
-            return existing, False
     scope = Scope.for_user(by)
+    # The scope first: a token is answered with its issue only after the courtyard is checked.
     if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
         raise TransitionRefused(_("That courtyard is outside your grids."))
+    if submission_token is not None:
+        existing = _resent(submission_token, by)
+        if existing is not None:
+            return existing, False
     if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
         raise TransitionRefused(_("That patrol is not yours or has ended."))
     if patrol is not None and not patrol.courtyards().filter(pk=courtyard.pk).exists():
@@ -468,7 +541,7 @@ def create_issue(
         )
     now = created_at or timezone.now()
     issue = Issue(
-        title=title.strip(),
+        title=one_line(title),
         description=description.strip(),
         category=category,
         urgency=urgency or category.default_urgency,
@@ -491,8 +564,8 @@ def create_issue(
             issue.save()
     except IntegrityError:
         # Two copies of one form arrived at once: the other one stored it.
-        existing = Issue.objects.filter(submission_token=submission_token).first()
-        if submission_token is None or existing is None:
+        existing = _resent(submission_token, by) if submission_token is not None else None
+        if existing is None:
             raise
         return existing, False
     _attach(issue, photos, by=by)
@@ -633,10 +706,10 @@ def record_mediation(
     outcome: str,
     agreement: str = "",
 ) -> Mediation:
-    if not can_contribute(by, issue):
-        raise TransitionRefused(_("You are not allowed to record a mediation on this issue."))
-    if not issue.is_open:
-        raise TransitionRefused(_("Mediations are recorded while the issue is open."))
+    refusal = mediation_refusal(by, issue)
+    if refusal is not None:
+        raise TransitionRefused(refusal)
+    check_mediation_date(issue, mediated_on)
     mediation = Mediation.objects.create(
         issue=issue,
         mediator=mediator or by,

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from issues.models import REFERENCE_PATTERN
 from issues.views import (
     capture,
     dashboard,
@@ -13,7 +14,7 @@ from issues.views import (
 
 
 class ReferenceConverter:
-    regex = "[0-9A-Za-z]{4}-[0-9A-Za-z]{4}"
+    regex = REFERENCE_PATTERN
 
     def to_python(self, value: str) -> str:
         return value.upper()

@@ -18,13 +18,15 @@ action, one case per workflow transition), and the answer each role gets:
 
 Matrix size (`len(CASES)`): 37 URLs with 55 (URL, method) pairs (37 GET, 18 POST, of which
 six are the workflow's actions) × 5 roles × 2 scopes = 550 cases, one test each. The admin
-site's rule is one test: its 185 patterns × the 4 roles without the admin's rights = 740
-requests (a redirect to a login page); then, for the administrator, the changelist and add
-page of each of the 29 registered models, the index and each app's index. Below the matrix,
-exports and dashboards are read row by row for 7 roles: nothing from outside the area appears
-in an export, a dashboard figure, its breakdown table, its downloads or the list a figure
-opens. `test_it_has_an_entry_for_every_url` prints these counts as they are. 609 tests: the
-areas, people and logins are made once per class, each case rolls back its own.
+site's rule is one test: each of its patterns × the 4 roles without the admin's rights (a
+redirect to a login page); then, for the administrator, the changelist and add page of each
+registered model, the index and each app's index. Below the matrix, exports and dashboards are
+read row by row for 7 roles: nothing from outside the area appears in an export, a dashboard
+figure, its breakdown table, its downloads or the list a figure opens; a search by a
+resident's full or given name, on the list and both exports, finds the issue only where the
+role sees the name (never for an official, who sees a surname).
+`test_it_has_an_entry_for_every_url` prints the counts as they are. The areas, people and
+logins are made once per class, each case rolls back its own.
 """
 
 from __future__ import annotations
@@ -1092,3 +1094,73 @@ def test_it_lists_on_a_patrol_page_only_the_hazards_of_the_users_area(
 
     assert hazard.title not in page
     assert client.get(hazard.get_absolute_url()).status_code == 404
+
+
+# --- Searching by a resident's name: only where the user sees the name -----------------------
+
+# Where each role sees a resident's full name (issues/privacy.py): officials see a surname only,
+# so a search by the rest of a name must not tell them whose issue it is.
+SEES_NAMES = {
+    "grid_worker": {"ours"},
+    "other_grid_worker": {"other_grid"},
+    "staff": {"ours", "other_grid"},
+    "official": set(),
+    "district_official": set(),
+    "outsider": {"foreign"},
+    "admin_user": set(PLACES),
+}
+RESIDENT = "张三丰"
+
+
+@pytest.fixture
+def named(places):
+    """In every place, one issue raised by 张三丰 whose title and description do not name him."""
+    return {
+        name: IssueFactory(
+            courtyard=where,
+            created_by=UserFactory(),
+            title="楼道灯不亮",
+            description="晚上看不见台阶。",
+            resident_name=RESIDENT,
+            resident_phone="13812345678",
+        )
+        for name, where in places["courtyards"].items()
+    }
+
+
+def searched(client: Client, url: str, term: str) -> set[str]:
+    """The references a list or an export shows for a search of all statuses."""
+    r = client.get(url, {"status": "all", "q": term})
+    assert r.status_code == 200
+    if url == reverse("issues:list"):
+        assert r.context["total"] == len(r.context["page"].object_list)
+        return {i.reference for i in r.context["page"].object_list}
+    return {row[0] for row in export_rows(r)}
+
+
+SEARCHED_URLS = ["issues:list", "issues:export_csv", "issues:export_xlsx"]
+
+
+@pytest.mark.parametrize("url", SEARCHED_URLS)
+@pytest.mark.parametrize("term", [RESIDENT, "三丰"], ids=["full-name", "given-name"])
+@pytest.mark.parametrize("who", list(SEES_NAMES))
+def test_it_finds_a_resident_by_name_only_where_the_user_sees_the_name(
+    client, request, named, who, term, url
+):
+    client.force_login(request.getfixturevalue(who))
+
+    found = searched(client, reverse(url), term)
+
+    assert found == {named[place].reference for place in SEES_NAMES[who]}
+
+
+@pytest.mark.parametrize("url", SEARCHED_URLS)
+@pytest.mark.parametrize("who", list(SEES_NAMES))
+def test_it_still_finds_by_title_the_issues_whose_name_a_user_may_not_search(
+    client, request, named, who, url
+):
+    client.force_login(request.getfixturevalue(who))
+
+    found = searched(client, reverse(url), "楼道灯")
+
+    assert found == {named[place].reference for place in SEES[who]}

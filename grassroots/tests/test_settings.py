@@ -173,3 +173,35 @@ def test_it_checks_the_configured_broker(client, monkeypatch):
 
     assert r.status_code == 503
     assert r.json() == {"status": "error", "database": "ok", "broker": "error"}
+
+
+# --- X-Forwarded-Proto ------------------------------------------------------------------------
+
+ASK_OVER_HTTP = (
+    "from django.test import Client; "
+    "r = Client().get('/i18n/setlang/', HTTP_X_FORWARDED_PROTO='https'); "
+    "print(r.status_code, r.get('Location', '-'))"
+)
+
+
+def test_it_redirects_plain_http_that_claims_https_when_no_proxy_is_named():
+    r = manage(
+        "shell", "--verbosity=0", "-c", ASK_OVER_HTTP, **production(ALLOWED_HOSTS="testserver")
+    )
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["301", "https://testserver/i18n/setlang/"]
+
+
+def test_it_believes_the_named_proxy_that_the_request_came_over_https():
+    r = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        ASK_OVER_HTTP,
+        **production(ALLOWED_HOSTS="testserver", GRASSROOTS_TRUSTED_PROXIES="1"),
+    )
+
+    assert r.returncode == 0, r.stderr
+    # Served: the language view's own redirect, not the HTTPS one.
+    assert r.stdout.split() == ["302", "/"]

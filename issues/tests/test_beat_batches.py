@@ -16,9 +16,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, connections
 
+from grassroots.celery import app
 from grids.models import Courtyard
 from grids.tests.factories import CourtyardFactory, StaffAssignmentFactory, UserFactory
-from issues import notifications, services, tasks
+from issues import notifications, services
 from issues.models import FollowUp, Issue, Notification
 from issues.tests.factories import IssueFactory
 
@@ -44,7 +45,12 @@ class _Recorder:
 @pytest.fixture
 def deliveries(monkeypatch) -> _Recorder:
     recorder = _Recorder()
-    monkeypatch.setattr(tasks, "deliver_notifications", recorder)
+
+    def send_task(name: str, args: tuple = (), *rest: object, **kwargs: object) -> None:
+        if name == "issues.tasks.deliver_notifications":
+            recorder.delay(*args)
+
+    monkeypatch.setattr(app, "send_task", send_task)
     return recorder
 
 

@@ -479,3 +479,54 @@ def test_it_draws_the_servers_photo_limits_into_the_picker(client, grid_worker, 
     assert "超过3 MB，未添加" in html
     assert 'data-testid="photo-picker"' in html
     assert "拍照或选择照片" in html
+
+
+# --- Someone else's token --------------------------------------------------------------------
+
+
+def test_it_tells_nothing_of_an_issue_whose_token_someone_else_posts(
+    client, outsider, other_community, courtyard
+):
+    """A token copied from another area's form, posted with a courtyard of one's own area."""
+    token = uuid.uuid4()
+    theirs = IssueFactory(courtyard=courtyard, submission_token=token)
+    mine = CourtyardFactory(grid=GridFactory(community=other_community))
+    client.force_login(outsider)
+
+    r = client.post(reverse("issues:new"), {**form_data(mine), "token": str(token)})
+
+    assert r.status_code == 400
+    assert theirs.reference not in r.get("Location", "")
+    assert theirs.reference not in r.content.decode()
+    assert Issue.objects.get() == theirs
+
+
+def test_it_checks_the_courtyard_before_it_looks_at_the_token(
+    client, outsider, courtyard, grid_worker
+):
+    from issues import services
+    from issues.services import TransitionRefused
+
+    token = uuid.uuid4()
+    IssueFactory(courtyard=courtyard, submission_token=token)
+
+    with pytest.raises(TransitionRefused, match="网格"):
+        services.create_issue(
+            by=outsider,
+            courtyard=courtyard,
+            category=category("road"),
+            title="路灯不亮",
+            submission_token=token,
+        )
+
+
+def test_it_still_answers_a_resent_form_with_its_own_issue(client, grid_worker, courtyard):
+    client.force_login(grid_worker)
+    data = form_data(courtyard)
+
+    first = client.post(reverse("issues:new"), data)
+    again = client.post(reverse("issues:new"), data)
+
+    issue = Issue.objects.get()
+    created = reverse("issues:created", args=[issue.reference])
+    assert first["Location"] == again["Location"] == created

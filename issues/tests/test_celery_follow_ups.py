@@ -11,6 +11,7 @@ import time_machine
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from grassroots.celery import app
 from issues import services, tasks
 from issues.models import FollowUp, Issue, Notification
 from issues.tests.factories import FollowUpFactory, IssueFactory, category
@@ -58,7 +59,7 @@ def test_it_resolves_with_the_broker_down_and_the_sweep_schedules_later(
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
     with monkeypatch.context() as m:
-        m.setattr(tasks.schedule_follow_ups, "apply_async", broker_down)
+        m.setattr(app, "send_task", broker_down)
         services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="已和解。")
 
     issue.refresh_from_db()

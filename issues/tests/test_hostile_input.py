@@ -12,6 +12,7 @@ import io
 import os
 import re
 import struct
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 import openpyxl
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +30,9 @@ from PIL import Image
 
 from grids.models import Patrol
 from issues import notifications, services
-from issues.models import Attachment, Category, Issue, Notification
+from issues.models import Attachment, Category, FollowUp, Issue, Mediation, Notification
 from issues.photos import MAX_PIXELS
-from issues.tests.factories import IssueFactory, category
+from issues.tests.factories import FollowUpFactory, IssueFactory, category
 
 pytestmark = pytest.mark.django_db
 
@@ -791,6 +793,7 @@ def test_it_answers_bad_filters_with_200_or_400(client, request, who, url, court
         if status not in allowed:
             wrong.append((query[:60], status))
 
+    print("WRONG", *wrong, sep="\n")
     assert wrong == []
 
 
@@ -1120,3 +1123,376 @@ def test_it_writes_no_photo_for_a_capture_the_service_refuses(
     assert r.status_code == 400
     assert not Issue.objects.exists()
     assert files_under(media) == []
+
+
+# --- NUL characters ------------------------------------------------------------------------------
+# PostgreSQL cannot hold a NUL in text: one that reaches a query is a 500. Every form field and
+# every parameter read by hand is refused with a message before it reaches the database.
+
+NUL = "\x00"
+
+
+@pytest.fixture
+def nul_world(community, grid, other_grid, courtyard, staff, assignee, grid_worker):
+    dispute = IssueFactory(
+        courtyard=courtyard, category=category("dispute"), created_by=grid_worker
+    )
+    listed = IssueFactory(courtyard=courtyard, status=Issue.Status.LISTED, created_by=grid_worker)
+    in_progress = IssueFactory(
+        courtyard=courtyard, status=Issue.Status.IN_PROGRESS, created_by=grid_worker
+    )
+    resolved = IssueFactory(courtyard=courtyard, status=Issue.Status.RESOLVED)
+    visit = FollowUpFactory(issue=resolved, assignee=staff)
+    patrol = Patrol.objects.create(grid_worker=grid_worker, grid=grid, started_at=timezone.now())
+    return {
+        "dispute": dispute,
+        "listed": listed,
+        "in_progress": in_progress,
+        "resolved": resolved,
+        "visit": visit,
+        "patrol": patrol,
+        "courtyard": courtyard,
+        "assignee": assignee,
+        "other_grid": other_grid,
+    }
+
+
+def nul_forms(w: dict) -> dict[str, tuple[str, str, dict]]:
+    """(who, url, a valid POST) by form: each field in turn is then given a NUL."""
+    d, listed, inp, res = w["dispute"], w["listed"], w["in_progress"], w["resolved"]
+    visit = f"visit-{w['visit'].pk}"
+    forms = [
+        (
+            "staff",
+            reverse("issues:bulk"),
+            {
+                "issue": d.reference,
+                "action": "list",
+                "assignee": w["assignee"].pk,
+                "due_date": "",
+                "next": "/issues/",
+            },
+        ),
+        (
+            "grid_worker",
+            reverse("issues:new"),
+            {
+                "courtyard": w["courtyard"].pk,
+                "category": category("road").pk,
+                "urgency": "normal",
+                "title": "路灯不亮",
+                "description": "晚上很黑。",
+                "source": "visit",
+                "resident_name": "卓玛",
+                "resident_phone": "13812345678",
+                "people_affected": "3",
+                "amount_owed": "",
+                "patrol": w["patrol"].pk,
+                "token": str(uuid.uuid4()),
+            },
+        ),
+        (
+            "staff",
+            reverse("issues:transition", args=[d.reference, "list"]),
+            {
+                "list-seen_status": "collected",
+                "list-assignee": w["assignee"].pk,
+                "list-due_date": "",
+            },
+        ),
+        (
+            "staff",
+            reverse("issues:transition", args=[inp.reference, "resolve"]),
+            {"resolve-seen_status": "in_progress", "resolve-resolution": "已修复。"},
+        ),
+        (
+            "staff",
+            reverse("issues:transition", args=[res.reference, "reopen"]),
+            {"reopen-seen_status": "resolved", "reopen-reason": "住户反映仍有问题。"},
+        ),
+        (
+            "staff",
+            reverse("issues:assign", args=[listed.reference]),
+            {"assign-assignee": w["assignee"].pk, "assign-seen_assignee": ""},
+        ),
+        (
+            "staff",
+            reverse("issues:comment", args=[d.reference]),
+            {"note": "已电话联系。"},
+        ),
+        (
+            "staff",
+            reverse("issues:comment", args=[d.reference]),
+            # From the capture form's duplicate hint: the resident's words become the comment.
+            {"next": "created", "note": "", "title": "路灯不亮", "description": ""},
+        ),
+        (
+            "staff",
+            reverse("issues:mediation", args=[d.reference]),
+            {
+                "mediation-mediated_on": timezone.localdate().isoformat(),
+                "mediation-parties": "住户甲、住户乙",
+                "mediation-place": "社区",
+                "mediation-method": "in_person",
+                "mediation-outcome": "agreement",
+                "mediation-agreement": "互相谅解。",
+            },
+        ),
+        (
+            "staff",
+            reverse("issues:followup_record", args=[w["visit"].pk]),
+            {
+                f"{visit}-method": "phone",
+                f"{visit}-satisfaction": "satisfied",
+                f"{visit}-notes": "满意。",
+                "next": "/followups/",
+            },
+        ),
+        ("staff", reverse("issues:notifications_read"), {"id": "1", "next": "/notifications/"}),
+        (
+            "grid_worker",
+            reverse("grids:patrol_end", args=[w["patrol"].pk]),
+            {"notes": "无异常。"},
+        ),
+        (
+            "other_grid_worker",
+            reverse("grids:patrol_start"),
+            {"grid": w["other_grid"].pk, "kind": "routine", "notes": "雨后巡查。"},
+        ),
+        ("staff", reverse("set_language"), {"language": "en", "next": "/issues/"}),
+    ]
+    return dict(zip(NUL_FORMS, forms, strict=True))
+
+
+def db_snapshot() -> tuple:
+    return (
+        list(Issue.objects.order_by("pk").values_list("pk", "status", "assignee_id", "due_at")),
+        list(Issue.objects.values_list("pk", "last_activity_at")),
+        Mediation.objects.count(),
+        list(FollowUp.objects.values_list("pk", "done_at")),
+        list(Patrol.objects.values_list("pk", "ended_at")),
+        list(Notification.objects.values_list("pk", "read_at")),
+    )
+
+
+def message_of(client, r) -> str:
+    """What the user is told: the page itself, or the page the redirect leads to."""
+    if r.status_code in (301, 302):
+        return client.get(r["Location"]).content.decode()
+    return r.content.decode()
+
+
+REFUSAL = re.compile(r'errorlist|alert-error|<li class="error">')
+NUL_FORMS = [
+    "bulk",
+    "capture",
+    "list",
+    "resolve",
+    "reopen",
+    "assign",
+    "comment",
+    "comment_from_capture",
+    "mediation",
+    "visit",
+    "notifications_read",
+    "patrol_end",
+    "patrol_start",
+    "set_language",
+]
+
+
+@pytest.mark.parametrize("form", NUL_FORMS)
+def test_it_refuses_a_nul_in_every_posted_field_with_a_message(client, request, nul_world, form):
+    client.raise_request_exception = False
+    who, url, data = nul_forms(nul_world)[form]
+    client.force_login(request.getfixturevalue(who))
+    wrong = []
+    for name in data:
+        before = db_snapshot()
+        r = client.post(url, {**data, name: f"a{NUL}b"})
+        text = message_of(client, r) if r.status_code != 500 else ""
+        # The language and the "next" links only say where to go: a NUL there is no error,
+        # they fall back to the page's own default.
+        harmless = (name == "next" and data[name] != "created") or form == "set_language"
+        if r.status_code >= 500 or (not harmless and db_snapshot() != before):
+            wrong.append((name, r.status_code, "changed"))
+        elif not harmless and not REFUSAL.search(text):
+            wrong.append((name, r.status_code, "no message"))
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/issues/new/?patrol=%00",
+        "/issues/new/duplicates/?courtyard=%00&category=%00",
+        "/accounts/login/?next=%00",
+        "/admin/issues/issue/?q=a%00b",
+        "/admin/grids/courtyard/?q=%00",
+        "/admin/auth/user/?q=%00",
+        "/admin/issues/issue/?status__exact=%00",
+    ],
+)
+def test_it_answers_a_nul_in_a_query_parameter_without_a_500(client, admin_user, url, nul_world):
+    client.force_login(admin_user)
+    client.raise_request_exception = False
+
+    r = client.get(url)
+
+    assert r.status_code < 500
+
+
+def test_it_refuses_a_nul_in_the_password_reset_form(client):
+    r = client.post(reverse("password_reset"), {"email": f"a{NUL}b@example.org"})
+
+    assert r.status_code == 200
+    assert "errorlist" in r.content.decode()
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_it_refuses_a_nul_in_the_login_form(client, grid_worker, field):
+    client.raise_request_exception = False
+    data = {"username": "gridworker", "password": "grassroots-test", field: f"a{NUL}b"}
+
+    r = client.post(reverse("login"), data)
+
+    assert r.status_code == 200
+    assert "errorlist" in r.content.decode()
+
+
+def test_it_names_a_nul_reference_as_not_found_in_a_bulk_action(client, staff, courtyard):
+    issue = IssueFactory(courtyard=courtyard)
+    client.force_login(staff)
+
+    r = client.post(reverse("issues:bulk"), {"issue": [issue.reference, NUL], "action": "list"})
+
+    assert r.status_code == 302
+    page = client.get(r["Location"]).content.decode()
+    assert '<li class="error">: ' in page
+    # The real reference is listed; the forged one is not found, as one that does not exist.
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.LISTED
+
+
+# --- Photos that are small on disk and huge in memory ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_bit_bomb() -> bytes:
+    """A real 1-bit PNG of 7,000 × 8,000 pixels: 56 megapixels, under MAX_PIXELS, about 7 KB."""
+    out = io.BytesIO()
+    Image.new("1", (7000, 8000)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_it_refuses_a_one_bit_photo_that_decodes_too_large_without_decoding_it(
+    client, grid_worker, courtyard, media, one_bit_bomb, monkeypatch
+):
+    assert len(one_bit_bomb) < 20_000
+    assert MAX_PIXELS > 7000 * 8000
+    decoded = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda img: decoded.append(img.size) or real_load(img))
+    client.force_login(grid_worker)
+
+    started = time.monotonic()
+    r = client.post(
+        reverse("issues:new"),
+        capture(
+            courtyard,
+            photos=[
+                SimpleUploadedFile(f"bomb{i}.png", one_bit_bomb, "image/png") for i in range(6)
+            ],
+        ),
+    )
+    elapsed = time.monotonic() - started
+
+    assert_refused(r, media, "bomb0.png")
+    assert "bomb5.png" in r.content.decode()
+    # Refused from the headers: no pixel of the 56-megapixel images was decoded.
+    assert (7000, 8000) not in decoded
+    assert elapsed < 2, elapsed
+
+
+def test_it_decodes_no_photo_when_a_later_one_is_refused(
+    client, grid_worker, courtyard, media, one_bit_bomb, monkeypatch
+):
+    good = png(300)
+    decoded = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda img: decoded.append(img.size) or real_load(img))
+    client.force_login(grid_worker)
+
+    r = client.post(
+        reverse("issues:new"),
+        capture(
+            courtyard,
+            photos=[
+                SimpleUploadedFile("good.png", good, "image/png"),
+                SimpleUploadedFile("bomb.png", one_bit_bomb, "image/png"),
+            ],
+        ),
+    )
+
+    assert_refused(r, media, "bomb.png")
+    assert (300, 300) not in decoded
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "accepted"),
+    [
+        ("RGB", (6000, 4000), True),  # a 24-megapixel phone photo
+        ("1", (7000, 8000), False),  # 56 MP, 168 MB once made RGB
+        ("L", (7000, 6000), False),  # 42 MP of grey, 126 MB once made RGB
+    ],
+)
+def test_it_limits_the_decoded_size_not_only_the_pixels(mode, size, accepted):
+    from issues.photos import check_photo
+
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, "PNG")
+    upload = SimpleUploadedFile("photo.png", out.getvalue(), "image/png")
+
+    if accepted:
+        check_photo(upload)
+    else:
+        with pytest.raises(ValidationError, match=r"photo\.png"):
+            check_photo(upload)
+
+
+# --- Titles are one line -------------------------------------------------------------------------
+
+BROKEN_TITLE = "水管漏水\r\nBcc: victim@example.org\u2028http://evil.example/\n\n"
+
+
+def test_it_keeps_a_typed_title_on_one_line(client, grid_worker, courtyard, media):
+    client.force_login(grid_worker)
+
+    r = client.post(reverse("issues:new"), capture(courtyard, title=BROKEN_TITLE))
+
+    assert r.status_code == 302
+    assert Issue.objects.get().title == "水管漏水 Bcc: victim@example.org http://evil.example/"
+
+
+def test_the_service_keeps_a_title_on_one_line(grid_worker, courtyard):
+    issue, _created = services.create_issue(
+        by=grid_worker, courtyard=courtyard, category=category("road"), title=BROKEN_TITLE
+    )
+
+    assert issue.title == "水管漏水 Bcc: victim@example.org http://evil.example/"
+
+
+def test_it_draws_no_line_of_a_stored_title_into_an_email_body(courtyard, staff):
+    issue = IssueFactory(courtyard=courtyard, title=BROKEN_TITLE)
+    courtyard.name = "格东大院\nBcc: victim@example.org"
+    courtyard.save()
+    row = Notification.objects.create(recipient=staff, kind="urgent", issue=issue)
+    mail.outbox.clear()
+
+    notifications.deliver([row.pk])
+
+    body = mail.outbox[0].body
+    assert "水管漏水 Bcc: victim@example.org http://evil.example/" in body
+    lines = body.splitlines()
+    assert not any(line.startswith(("Bcc:", "http://evil")) for line in lines), lines

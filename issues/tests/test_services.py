@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grassroots.celery import app
 from grids.models import Patrol
 from grids.tests.factories import StaffAssignmentFactory, UserFactory
 from issues import notifications, services, tasks, workflow
@@ -47,20 +49,15 @@ def frozen(time_machine) -> datetime:
     return NOW
 
 
-class _Recorder:
-    def __init__(self, name: str, calls: list) -> None:
-        self.name, self.calls = name, calls
-
-    def delay(self, *args: object) -> None:
-        self.calls.append((self.name, args))
-
-
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
     """The tasks services enqueue, recorded instead of sent to the broker."""
     calls: list[tuple[str, tuple]] = []
-    for name in ("schedule_follow_ups", "deliver_notifications"):
-        monkeypatch.setattr(tasks, name, _Recorder(name, calls))
+
+    def send_task(name: str, args: tuple = (), *rest: object, **kwargs: object) -> None:
+        calls.append((name.removeprefix("issues.tasks."), tuple(args)))
+
+    monkeypatch.setattr(app, "send_task", send_task)
     return calls
 
 
@@ -504,11 +501,10 @@ def test_it_still_resolves_when_the_broker_is_down(
 ):
     """The resolution is committed; the sweep schedules the visits the task did not."""
 
-    class BrokerDown:
-        def delay(self, *args: object) -> None:
-            raise ConnectionError("broker down")
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks, "schedule_follow_ups", BrokerDown())
+    monkeypatch.setattr(app, "send_task", broker_down)
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -940,7 +936,7 @@ def test_it_records_a_mediation(courtyard, staff, grid_worker):
         issue,
         by=staff,
         mediator=grid_worker,
-        mediated_on=date(2026, 3, 1),
+        mediated_on=timezone.localdate(),
         parties=" 住户甲、住户乙 ",
         place="社区调解室",
         method=Mediation.Method.COMMITTEE,
@@ -966,7 +962,7 @@ def test_it_makes_the_recorder_the_mediator_by_default(courtyard, grid_worker):
     mediation = services.record_mediation(
         issue,
         by=grid_worker,
-        mediated_on=date(2026, 3, 1),
+        mediated_on=timezone.localdate(),
         parties="住户甲、住户乙",
         method=Mediation.Method.IN_PERSON,
         outcome=Mediation.Outcome.FAILED,

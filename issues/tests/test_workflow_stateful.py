@@ -51,6 +51,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from grassroots.celery import app
 from grids.models import Courtyard
 from issues import services, tallies, tasks
 from issues.models import (
@@ -518,7 +519,8 @@ class WorkflowMachine(RuleBasedStateMachine):
     @rule(i=ISSUE, role=ROLE, outcome=st.sampled_from(Mediation.Outcome.values), text=TEXT)
     def someone_records_a_mediation(self, i: int, role: str, outcome: str, text: str) -> None:
         issue = self.fresh(i)
-        expected = self.contributes(role, issue) and issue.is_open
+        # Only where the issue page offers the form: an open dispute.
+        expected = self.contributes(role, issue) and issue.is_open and issue.category.is_dispute
 
         done = self.mediate(issue, role, outcome, text)
 
@@ -886,16 +888,28 @@ def machine_settings(examples: int, steps: int) -> settings:
     )
 
 
-def keep_notifications_off_the_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mail is not what these tests are about; the in-app rows are still written."""
-    monkeypatch.setattr(tasks.deliver_notifications, "delay", lambda ids: None)
+def keep_notifications_off_the_broker(
+    monkeypatch: pytest.MonkeyPatch, scheduled: list[int] | None = None
+) -> None:
+    """Mail is not what these tests are about; the in-app rows are still written. With
+    `scheduled`, the visits' scheduling is queued there instead of sent to the workers."""
+    send = app.send_task
+
+    def send_task(name: str, args: tuple = (), *rest: Any, **kwargs: Any) -> Any:
+        if name == "issues.tasks.deliver_notifications":
+            return None
+        if scheduled is not None and name == "issues.tasks.schedule_follow_ups":
+            scheduled.extend(args)
+            return None
+        return send(name, args, *rest, **kwargs)
+
+    monkeypatch.setattr(app, "send_task", send_task)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_workflow_holds_under_random_use(world, monkeypatch):
     queue: list[int] = []
-    monkeypatch.setattr(tasks.schedule_follow_ups, "delay", queue.append)
-    keep_notifications_off_the_broker(monkeypatch)
+    keep_notifications_off_the_broker(monkeypatch, queue)
 
     run_state_machine_as_test(
         lambda: InProcessWorkflow(world, queue), settings=machine_settings(80, 20)

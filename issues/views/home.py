@@ -44,7 +44,7 @@ def my_issues(request: AuthedRequest) -> HttpResponse:
     qs = (
         Issue.objects.visible_to(user)
         .filter(Q(status__in=Issue.OPEN_STATUSES) | Q(last_activity_at__gte=now - timedelta(30)))
-        .search(q)
+        .search(q, user=user)
     )
     counts = qs.aggregate(**{s: Count("pk", filter=Q(status=s)) for s in Issue.Status.values})
     # Open issues first, so that a long closed tail never pushes one off the page.

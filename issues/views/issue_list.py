@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +35,7 @@ from issues.forms import (
     due_at_from_date,
 )
 from issues.models import (
+    REFERENCE_PATTERN,
     Issue,
 )
 from issues.services import TransitionRefused
@@ -115,13 +118,18 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     issues = {
         i.reference: i
         for i in Issue.objects.visible_to(user)
-        .filter(reference__in=refs)
+        # Only references are looked up: a forged one (a NUL would fail the query) is not found.
+        .filter(reference__in=[r for r in refs if re.fullmatch(REFERENCE_PATTERN, r)])
         .select_related("category")
     }
     assignee_id = request.POST.get("assignee", "")
     assignee = None
-    if is_id(assignee_id):
+    if is_id(assignee_id) and len(assignee_id) <= 18:
         assignee = get_user_model().objects.filter(pk=int(assignee_id), is_active=True).first()
+    if assignee_id and assignee is None:
+        # Listing with "nobody" is not what was asked for: nothing is done.
+        messages.error(request, _("Choose the assignee from the list."))
+        return redirect(back)
     due_at = None
     if request.POST.get("due_date"):
         try:
@@ -133,7 +141,8 @@ def issue_bulk(request: AuthedRequest) -> HttpResponse:
     for ref in refs:
         issue = issues.get(ref)
         if issue is None:
-            refused.append((ref, _("Not found in your area.")))
+            shown = "".join(c for c in ref if c.isprintable())
+            refused.append((shown, _("Not found in your area.")))
             continue
         try:
             if action == "list":

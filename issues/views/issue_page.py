@@ -73,9 +73,7 @@ def detail_context(
         ),
         "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
         "mediation_form": forms.get("mediation")
-        or (
-            MediationForm() if contributor and issue.is_open and issue.category.is_dispute else None
-        ),
+        or (MediationForm() if services.may_record_mediation(user, issue) else None),
         "visit_forms": {
             v.pk: FollowUpForm(prefix=f"visit-{v.pk}")
             for v in follow_ups
@@ -219,6 +217,7 @@ def photo(request: AuthedRequest, reference: str, pk: int, size: str) -> FileRes
     issue = visible_issue(request, reference)
     attachment = get_object_or_404(Attachment, pk=pk, issue=issue)
     field = attachment.thumbnail if size == "thumb" and attachment.thumbnail else attachment.image
+    # Personal data: not kept by the browser after the session (a shared phone's next user).
     response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import (
     HttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grassroots.http import AuthedRequest
@@ -29,6 +31,11 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: AuthedRequest) -> HttpResponse:
     # At most 18 digits: a longer number overflows the database's integer.
-    ids = [int(i) for i in request.POST.getlist("id") if is_id(i) and len(i) <= 18]
-    services.mark_notifications_read(request.user, ids or None)
-    return redirect(safe_back(request.POST.get("next", ""), reverse("issues:notifications")))
+    back = safe_back(request.POST.get("next", ""), reverse("issues:notifications"))
+    posted = request.POST.getlist("id")
+    if not all(is_id(i) and len(i) <= 18 for i in posted):
+        # Not "mark all": a damaged id marks nothing.
+        messages.error(request, _("That notification was not found."))
+        return redirect(back)
+    services.mark_notifications_read(request.user, [int(i) for i in posted] or None)
+    return redirect(back)

@@ -50,10 +50,32 @@
   }
 
   /* A draft of every typed field is kept on the phone until the form is accepted, so a
-     dropped connection or a closed tab loses nothing. */
+     dropped connection or a closed tab loses nothing. A draft is its user's: its key names the
+     user (data-draft-owner on <body>), and logging out removes every draft on the phone, since
+     a shared phone's next user must not find a resident's name and number filled in. */
+  var DRAFT = "draft:";
+
+  function draftKey(name) {
+    var owner = document.body.getAttribute("data-draft-owner");
+    return owner ? DRAFT + owner + ":" + name : null;
+  }
+
+  function clearAllDrafts() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(DRAFT) === 0) localStorage.removeItem(key);
+      }
+    } catch (e) { /* private mode: no drafts */ }
+  }
+
   function bindDrafts(root) {
+    root.querySelectorAll("form[data-logout]").forEach(function (form) {
+      form.addEventListener("submit", clearAllDrafts);
+    });
     root.querySelectorAll("form[data-draft]").forEach(function (form) {
-      var key = "draft:" + form.getAttribute("data-draft");
+      var key = draftKey(form.getAttribute("data-draft"));
+      if (!key) return;
       var fields = form.querySelectorAll("input[type=text], input[type=tel], input:not([type]), textarea, select");
       var hasErrors = form.querySelector(".errorlist");
       try {
@@ -79,7 +101,8 @@
       form.addEventListener("change", save);
     });
     root.querySelectorAll("[data-clear-draft]").forEach(function (el) {
-      try { localStorage.removeItem("draft:" + el.getAttribute("data-clear-draft")); } catch (e) {}
+      var key = draftKey(el.getAttribute("data-clear-draft"));
+      try { if (key) localStorage.removeItem(key); } catch (e) {}
     });
   }
 
