@@ -26,10 +26,13 @@ def start_patrol(*, by: User, grid: Grid, kind: str, notes: str = "") -> Patrol:
         raise PatrolRefused(_("That grid is not one of yours."))
     running = Patrol.objects.filter(grid_worker=by, ended_at__isnull=True).first()
     if running is not None:
-        raise PatrolRefused(_("End the patrol you started at %(time)s first.")
-                            % {"time": timezone.localtime(running.started_at).strftime("%H:%M")})
-    return Patrol.objects.create(grid_worker=by, grid=grid, kind=kind, notes=notes.strip(),
-                                 started_at=timezone.now())
+        raise PatrolRefused(
+            _("End the patrol you started at %(time)s first.")
+            % {"time": timezone.localtime(running.started_at).strftime("%H:%M")}
+        )
+    return Patrol.objects.create(
+        grid_worker=by, grid=grid, kind=kind, notes=notes.strip(), started_at=timezone.now()
+    )
 
 
 @transaction.atomic
