@@ -12,7 +12,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Django's login, which also says how many wrong passwords are left; the rest as Django's.
     path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/", include([p for p in auth_urls.urlpatterns if p.name != "login"])),
+    path(
+        "accounts/",
+        include([p for p in auth_urls.urlpatterns if getattr(p, "name", None) != "login"]),
+    ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("issues.urls")),

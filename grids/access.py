@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db.models import Model, Q, Value
 
@@ -74,7 +74,8 @@ class Scope:
         if cached is not None:
             return cached
         scope = cls(is_all=True) if user.is_superuser else cls._load(user)
-        user._grassroots_scope = scope
+        # A cache on this request's user instance, an attribute the model does not declare.
+        user._grassroots_scope = scope  # type: ignore[attr-defined]
         return scope
 
     @classmethod
@@ -149,7 +150,7 @@ class Scope:
         """Area rows (district … courtyard) at or below the user's assignments."""
         if self.is_all:
             return Q()
-        return self._q(_AREA_PATHS[model._meta.model_name], "")
+        return self._q(_AREA_PATHS[cast(str, model._meta.model_name)], "")
 
     def _q(self, paths: dict[str, str | None], prefix: str) -> Q:
         q = Q(pk__in=[])

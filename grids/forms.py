@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -24,7 +24,7 @@ class StartPatrolForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["grid"]).queryset = Grid.objects.filter(
             grid_workers__user=user, grid_workers__is_active=True
         ).select_related("community")
 
@@ -90,6 +90,7 @@ class GridWorkerCreationForm(SetPasswordMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns its cleaned_data
         self.validate_passwords()
         user = get_user_model()(
             username=cleaned.get("username", ""),

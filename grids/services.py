@@ -39,7 +39,7 @@ def start_patrol(*, by: User, grid: Grid, kind: str, notes: str = "") -> Patrol:
 def end_patrol(patrol: Patrol, *, by: User, notes: str = "") -> Patrol:
     if patrol.grid_worker_id != by.pk:
         raise PatrolRefused(_("Only the grid worker on this patrol can end it."))
-    fields = {"ended_at": timezone.now()}
+    fields: dict[str, object] = {"ended_at": timezone.now()}
     if notes.strip():
         fields["notes"] = "\n".join(filter(None, [patrol.notes, notes.strip()]))
     if not Patrol.objects.filter(pk=patrol.pk, ended_at__isnull=True).update(**fields):

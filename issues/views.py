@@ -17,6 +17,7 @@ from django.http import (
     HttpResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +51,7 @@ from issues.forms import (
     MediationForm,
     TransitionForm,
     due_at_from_date,
+    queryset_of,
 )
 from issues.models import (
     Attachment,
@@ -178,9 +180,9 @@ def capture_page(request: AuthedRequest, form: CaptureForm) -> HttpResponse:
         "issues/issue_new.html",
         {
             "form": form,
-            "patrol": form.fields["patrol"].queryset.first(),
+            "patrol": queryset_of(form.fields["patrol"]).first(),
             "category_urgency": {
-                str(c.pk): c.default_urgency for c in form.fields["category"].queryset
+                str(c.pk): c.default_urgency for c in queryset_of(form.fields["category"])
             },
             "max_photos": MAX_PHOTOS,
             "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
@@ -264,7 +266,8 @@ def detail_context(
     ]
     contributor = services.can_contribute(user, issue)
     reporters = list(issue.reporters.all())
-    issue.further_reporters = len(reporters)
+    # The count with_reporter_count() annotates on list rows, set here from the rows read.
+    issue.further_reporters = len(reporters)  # type: ignore[attr-defined]
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
     return {
         "issue": issue,
@@ -489,7 +492,7 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.error(
                 request,
                 f"{form.fields[field].label if field in form.fields else ''}"
-                f" {' '.join(errors)}".strip(),
+                f" {' '.join(map(str, errors))}".strip(),
             )
     return redirect(back)
 
@@ -593,7 +596,7 @@ def _export_name(ext: str) -> str:
 
 
 @require_GET
-def export_csv(request: AuthedRequest) -> HttpResponse:
+def export_csv(request: AuthedRequest) -> HttpResponseBase:
     f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)
@@ -605,7 +608,7 @@ def export_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @require_GET
-def export_xlsx(request: AuthedRequest) -> HttpResponse:
+def export_xlsx(request: AuthedRequest) -> HttpResponseBase:
     f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)
@@ -626,7 +629,7 @@ PATROL_AREA = {
     "community": "grid__community_id",
     "grid": "grid_id",
 }
-AREA_MODELS = {
+AREA_MODELS: dict[str, type[District | Subdistrict | Community | Grid]] = {
     "district": District,
     "subdistrict": Subdistrict,
     "community": Community,
@@ -680,7 +683,7 @@ def _dashboard_period(request: AuthedRequest) -> tuple[str, dashboard.Period, st
     return name, dashboard.Period.named(name, today), None
 
 
-def dashboard_view(request: AuthedRequest) -> HttpResponse:
+def dashboard_view(request: AuthedRequest) -> HttpResponseBase:
     """An area's figures over a period, each linked to the issues behind it."""
     user = request.user
     level, area = _dashboard_area(request)
@@ -690,6 +693,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     patrols = Patrol.objects.visible_to(user)
     area_param = ""
     if area is not None:
+        assert level is not None  # an area comes with its level
         area_q &= Q(**{f"{level}_id": area.pk})
         patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
         area_param = f"{level}={area.pk}"
@@ -932,7 +936,7 @@ def _chart(weeks: list[tuple[Any, int, int]]) -> dict[str, Any]:
     return {"bars": bars, "svg": svg, "width": 600, "top": top}
 
 
-def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
+def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponseBase:
     """The breakdown table (next level of areas, then categories) as CSV or Excel."""
     head = [
         _("Area"),
