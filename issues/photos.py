@@ -38,6 +38,7 @@ def _encode(img: Image.Image, long_side: int, quality: int) -> bytes:
 
 def clean_photo(upload: UploadedFile) -> CleanPhoto:
     """Raise ValidationError unless the upload is an image of sane size; return it re-encoded."""
+    assert upload.size is not None  # an upload knows its size
     if upload.size > settings.MAX_PHOTO_BYTES:
         raise ValidationError(
             _("“%(name)s” is larger than %(limit)d MB.")
@@ -54,7 +55,7 @@ def clean_photo(upload: UploadedFile) -> CleanPhoto:
                 raise Image.DecompressionBombError("too many pixels")
             probe.verify()
             upload.seek(0)
-            img = Image.open(upload)
+            img: Image.Image = Image.open(upload)
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(
