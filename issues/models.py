@@ -510,6 +510,7 @@ class IssueArea(models.Model):
         super().save(*args, **kwargs)
 
     def copy_area(self) -> None:
+        # Each concrete subclass declares its `issue`; this abstract model cannot.
         for column, value in self.issue.area_ids().items():  # type: ignore[attr-defined]
             setattr(self, column, value)
 

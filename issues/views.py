@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -64,6 +64,9 @@ from issues.models import (
 from issues.privacy import reporter_views, resident_view
 from issues.services import TransitionRefused
 from issues.workflow import DONE, Actor, allowed_actions
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- The list -----------------------------------------------------------------------------------
 
@@ -242,7 +245,7 @@ def _acting_issue(request: AuthedRequest, reference: str) -> Issue:
     return issue
 
 
-def issue_actions(user: Any, issue: Issue) -> list[str]:
+def issue_actions(user: User, issue: Issue) -> list[str]:
     """The actions the user may take on the issue now; handling at once is for urgent ones."""
     actions = allowed_actions(services.actors_for(user, issue), issue.status)
     if "handle_now" in actions and not issue.is_urgent:
@@ -416,7 +419,7 @@ def reveal_phone(request: AuthedRequest, reference: str) -> HttpResponse:
 
 
 def residents_context(
-    user: Any, issue: Issue, *, revealed: bool = False, reporters: list[Reporter] | None = None
+    user: User, issue: Issue, *, revealed: bool = False, reporters: list[Reporter] | None = None
 ) -> dict[str, Any]:
     """The issue's residents as the user may see them; whether a reveal would show more."""
     reporters = list(issue.reporters.all()) if reporters is None else reporters
@@ -759,7 +762,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponseBase:
     return render(request, "issues/dashboard.html", context)
 
 
-def _tallied(user: Any, level: str | None, area: Any, child: str | None) -> Any:
+def _tallied(user: User, level: str | None, area: Any, child: str | None) -> tallies.Areas | None:
     """Whole districts (by subdistrict) and whole subdistricts (by community) read the
     tallies; smaller or partly covered areas count their issues."""
     if not tallies.enabled():
@@ -789,7 +792,7 @@ def _tallied(user: Any, level: str | None, area: Any, child: str | None) -> Any:
     return None
 
 
-def _child_level(level: str | None, user: Any) -> str | None:
+def _child_level(level: str | None, user: User) -> str | None:
     """The next level down; for a user over several areas, the level of their assignments."""
     if level is not None:
         i = LEVELS.index(level)
