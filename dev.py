@@ -2,7 +2,8 @@
 """Set up and run Grassroots with nothing but Python 3.11+.
 
     python3 dev.py run     virtualenv, install, migrate, demo data; web + Celery worker + beat
-    python3 dev.py test    virtualenv, install, checks (ruff, migrations), the whole test suite
+    python3 dev.py test    virtualenv, install, checks (ruff, ruff format, mypy, migrations),
+                           the whole test suite
         --update-screenshots   also refresh docs/screenshots/ from the browser tests
 
 Uses only the standard library, so it works before anything is installed.
@@ -208,6 +209,17 @@ def test(args: list[str]) -> int:
         env["GRASSROOTS_SCREENSHOTS"] = str(ROOT / "docs" / "screenshots")
     say("ruff check")
     if subprocess.run([BIN / "ruff", "check", "."], cwd=ROOT).returncode:
+        return 1
+    say("ruff format --check")
+    if subprocess.run([BIN / "ruff", "format", "--check", "."], cwd=ROOT).returncode:
+        return 1
+    # mypy's Django plugin loads the settings, in the environment pytest has: this one, with
+    # the defaults grassroots/testing.py adds.
+    say("mypy")
+    checked = {**env}
+    checked.setdefault("GRASSROOTS_TESTING", "true")
+    checked.setdefault("GRASSROOTS_VAR_DIR", str(ROOT / "var" / "test"))
+    if subprocess.run([BIN / "mypy"], cwd=ROOT, env=checked).returncode:
         return 1
     say("makemigrations --check")
     if subprocess.run(

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
@@ -52,7 +52,14 @@ def _position(order: list[str], name: str) -> tuple[int, int]:
     return (order.index(name), 0) if name in order else (len(order), 1)
 
 
-class PeopleByName:
+# A mixin for model admins: to the type checker, it is one.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+class PeopleByName(_ModelAdmin):
     """Every picker of a user (select, autocomplete) shows "full name (username)"."""
 
     def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any):
@@ -88,7 +95,8 @@ class GrassrootsAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
     def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
-        return PeopleAutocompleteJsonView.as_view(admin_site=self)(request)
+        # as_view() promises any response; this view's is always a JsonResponse.
+        return cast(HttpResponse, PeopleAutocompleteJsonView.as_view(admin_site=self)(request))
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The apps and their models in INDEX_ORDER, not in the alphabet's order."""

@@ -19,7 +19,9 @@ SCHEME = "grassroots-filesystem"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: dict, **kwargs: object) -> None:
+    # kombu's filesystem.Channel._put, which this replaces, already takes (queue, payload,
+    # **kwargs) where AbstractChannel declares (queue, message).
+    def _put(self, queue: str, payload: dict, **kwargs: object) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         # The consumer takes only files named <stamp>_<id>.<queue>.msg: ".….part" is not one.
         part = os.path.join(self.data_folder_out, f".{name}.part")

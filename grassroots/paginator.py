@@ -1,6 +1,9 @@
+from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 
 class CappedPaginator(Paginator):
@@ -8,6 +11,7 @@ class CappedPaginator(Paginator):
     (the admin's changelists: past the cap, the pages stop there)."""
 
     cap = 10_000
+    object_list: QuerySet[Any]
 
     @cached_property
     def count(self) -> int:
@@ -17,7 +21,9 @@ class CappedPaginator(Paginator):
 class KnownCountPaginator(Paginator):
     """A paginator told its total, for lists that already counted it with their tab counts."""
 
-    def __init__(self, object_list: object, per_page: int, *, count: int) -> None:
+    def __init__(
+        self, object_list: QuerySet[Any] | Sequence[Any], per_page: int, *, count: int
+    ) -> None:
         super().__init__(object_list, per_page)
         self._known_count = count
 

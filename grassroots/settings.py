@@ -180,6 +180,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "grassroots.security.locked_out"
 AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"  # axes' default, named for grassroots.security
 # Behind N trusted proxies, the client's address is the Nth from the end of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = envint("GRASSROOTS_TRUSTED_PROXIES", 0)
 AXES_CLIENT_IP_CALLABLE = "grassroots.security.client_ip"
@@ -276,7 +277,7 @@ ADMIN_CONTENT_SECURITY_POLICY = (
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     # kombu's filesystem transport, writing each message whole (grassroots/broker.py).
     CELERY_BROKER_URL = "grassroots-filesystem://"

@@ -20,7 +20,13 @@ urlpatterns = [
     ),
     path(
         "accounts/",
-        include([p for p in auth_urls.urlpatterns if p.name not in ("login", "password_reset")]),
+        include(
+            [
+                p
+                for p in auth_urls.urlpatterns
+                if getattr(p, "name", None) not in ("login", "password_reset")
+            ]
+        ),
     ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

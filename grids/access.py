@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
-    from grids.models import GridWorker, OfficialAssignment, StaffAssignment
-
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -77,17 +75,16 @@ class Scope:
         if cached is not None:
             return cached
         scope = cls(is_all=True) if user.is_superuser else cls._load(user)
-        user._grassroots_scope = scope
+        # A cache on this request's user instance, an attribute the model does not declare.
+        user._grassroots_scope = scope  # type: ignore[attr-defined]
         return scope
 
     @classmethod
     def _load(cls, user: User) -> Scope:
         # By name: grids.models asks this module for scopes, so it is not imported here.
-        workers = cast("type[GridWorker]", apps.get_model("grids", "GridWorker"))
-        staff_roles = cast("type[StaffAssignment]", apps.get_model("grids", "StaffAssignment"))
-        official_roles = cast(
-            "type[OfficialAssignment]", apps.get_model("grids", "OfficialAssignment")
-        )
+        workers = apps.get_model("grids", "GridWorker")
+        staff_roles = apps.get_model("grids", "StaffAssignment")
+        official_roles = apps.get_model("grids", "OfficialAssignment")
 
         grids = workers.grids.through.objects.filter(
             gridworker__user=user, gridworker__is_active=True
@@ -157,7 +154,7 @@ class Scope:
         """Area rows (district … courtyard) at or below the user's assignments."""
         if self.is_all:
             return Q()
-        return self._q(_AREA_PATHS[model._meta.model_name], "")
+        return self._q(_AREA_PATHS[cast(str, model._meta.model_name)], "")
 
     def _q(self, paths: dict[str, str | None], prefix: str) -> Q:
         q = Q(pk__in=[])

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -105,10 +106,16 @@ class GridWorkerAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: GridWorker | None = None) -> Any:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
 
-    def get_form(self, request: HttpRequest, obj: GridWorker | None = None, **kwargs: Any) -> Any:
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: GridWorker | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm]:
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: GridWorker, form: Any, change: bool) -> None:
         if change:

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -11,22 +11,31 @@ from issues.forms import PhoneField
 
 
 class StartPatrolForm(forms.Form):
-    grid = forms.ModelChoiceField(queryset=Grid.objects.none(), label=_("Grid"),
-                                  empty_label=None)
-    kind = forms.ChoiceField(choices=Patrol.Kind.choices, label=_("Kind"),
-                             widget=forms.RadioSelect, initial=Patrol.Kind.ROUTINE)
-    notes = forms.CharField(required=False, max_length=2000, label=_("Notes"),
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    grid = forms.ModelChoiceField(queryset=Grid.objects.none(), label=_("Grid"), empty_label=None)
+    kind = forms.ChoiceField(
+        choices=Patrol.Kind.choices,
+        label=_("Kind"),
+        widget=forms.RadioSelect,
+        initial=Patrol.Kind.ROUTINE,
+    )
+    notes = forms.CharField(
+        required=False, max_length=2000, label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.filter(
-            grid_workers__user=user, grid_workers__is_active=True).select_related("community")
+        cast(forms.ModelChoiceField, self.fields["grid"]).queryset = Grid.objects.filter(
+            grid_workers__user=user, grid_workers__is_active=True
+        ).select_related("community")
 
 
 class EndPatrolForm(forms.Form):
-    notes = forms.CharField(required=False, max_length=2000, label=_("What you saw"),
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        required=False,
+        max_length=2000,
+        label=_("What you saw"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -81,6 +90,7 @@ class GridWorkerCreationForm(SetPasswordMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns its cleaned_data
         self.validate_passwords()
         user = get_user_model()(
             username=cleaned.get("username", ""),

@@ -26,17 +26,20 @@ def start_patrol(*, by: User, grid: Grid, kind: str, notes: str = "") -> Patrol:
         raise PatrolRefused(_("That grid is not one of yours."))
     running = Patrol.objects.filter(grid_worker=by, ended_at__isnull=True).first()
     if running is not None:
-        raise PatrolRefused(_("End the patrol you started at %(time)s first.")
-                            % {"time": timezone.localtime(running.started_at).strftime("%H:%M")})
-    return Patrol.objects.create(grid_worker=by, grid=grid, kind=kind, notes=notes.strip(),
-                                 started_at=timezone.now())
+        raise PatrolRefused(
+            _("End the patrol you started at %(time)s first.")
+            % {"time": timezone.localtime(running.started_at).strftime("%H:%M")}
+        )
+    return Patrol.objects.create(
+        grid_worker=by, grid=grid, kind=kind, notes=notes.strip(), started_at=timezone.now()
+    )
 
 
 @transaction.atomic
 def end_patrol(patrol: Patrol, *, by: User, notes: str = "") -> Patrol:
     if patrol.grid_worker_id != by.pk:
         raise PatrolRefused(_("Only the grid worker on this patrol can end it."))
-    fields = {"ended_at": timezone.now()}
+    fields: dict[str, object] = {"ended_at": timezone.now()}
     if notes.strip():
         fields["notes"] = "\n".join(filter(None, [patrol.notes, notes.strip()]))
     if not Patrol.objects.filter(pk=patrol.pk, ended_at__isnull=True).update(**fields):

@@ -97,7 +97,9 @@ def patrol_start(request: AuthedRequest) -> HttpResponse:
             return redirect(patrol)
     elif "notes" in form.errors:
         # Notes a form cannot take (a NUL): said as such, not as a missing choice.
-        messages.error(request, f"{form.fields['notes'].label}: {' '.join(form.errors['notes'])}")
+        messages.error(
+            request, f"{form.fields['notes'].label}: {' '.join(map(str, form.errors['notes']))}"
+        )
     else:
         return patrol_list(request, form)
     return redirect("grids:patrols")

@@ -1,6 +1,7 @@
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -12,6 +13,7 @@ from issues.models import (
     FollowUp,
     Issue,
     IssueEvent,
+    IssueQuerySet,
     IssueTally,
     Mediation,
     Notification,
@@ -58,25 +60,25 @@ class ReadOnlyInline(admin.TabularInline):
 class EventInline(ReadOnlyInline):
     model = IssueEvent
     fields = ["created_at", "actor", "action", "from_status", "to_status", "note"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
 
 
 class FollowUpInline(ReadOnlyInline):
     model = FollowUp
     fields = ["visit_no", "due_at", "assignee", "done_at", "method", "satisfaction"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
 
 
 class ReporterInline(ReadOnlyInline):
     model = Reporter
     fields = ["created_at", "name", "phone", "source", "created_by"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
 
 
 class MediationInline(ReadOnlyInline):
     model = Mediation
     fields = ["mediated_on", "mediator", "method", "outcome", "agreement"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
 
 
 @admin.register(Issue)
@@ -122,7 +124,9 @@ class IssueAdmin(admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.search(search_term, user=request.user), False
+        return cast(IssueQuerySet, queryset).search(
+            search_term, user=cast("User", request.user)
+        ), False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An issue's events are its audit trail; closing it is a workflow action.

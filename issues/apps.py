@@ -2,6 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Tags, Warning, register
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,7 +34,9 @@ class _Median:
         return sorted(self.values)[(len(self.values) - 1) // 2]
 
 
-def register_sqlite_functions(sender: object, connection: object, **kwargs: object) -> None:
+def register_sqlite_functions(
+    sender: object, connection: BaseDatabaseWrapper, **kwargs: object
+) -> None:
     if getattr(connection, "vendor", "") == "sqlite":
         connection.connection.create_aggregate("grassroots_median", 1, _Median)
 

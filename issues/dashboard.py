@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -237,7 +237,11 @@ class Fold:
         return fold
 
     def rows(self, part: dict[Any, list[Any]]) -> dict[Any, Row]:
-        return {key: dict(zip(self.names, values, strict=True)) for key, values in part.items()}  # type: ignore[misc]
+        # self.names are Row's keys, read back in the order the SQL selected them.
+        return {
+            key: cast(Row, dict(zip(self.names, values, strict=True)))
+            for key, values in part.items()
+        }
 
 
 def _merge(*parts: dict[Any, Row]) -> dict[Any, Row]:

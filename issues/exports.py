@@ -8,13 +8,12 @@ import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from grids.access import Scope
-from issues.models import Issue, Urgency
+from issues.models import Issue, IssueQuerySet, Urgency
 from issues.privacy import mask_phone, sees_contact_in, surname
 
 if TYPE_CHECKING:
@@ -98,7 +97,7 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def rows(user: User, qs: QuerySet[Issue]) -> Iterator[list[Any]]:
+def rows(user: User, qs: IssueQuerySet) -> Iterator[list[Any]]:
     """One list per issue, with the resident's contact shown as the user's screen shows it."""
     scope = Scope.for_user(user)
     # Labels and the time zone are looked up once, not per row: exports run to 100,000 rows.
@@ -187,7 +186,7 @@ class _Echo:
         return value
 
 
-def csv_stream(user: User, qs: QuerySet[Issue]) -> Iterator[str]:
+def csv_stream(user: User, qs: IssueQuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte-order mark, so that Excel opens the Chinese text as UTF-8.
     yield "\ufeff" + writer.writerow(headers())
@@ -202,7 +201,7 @@ def csv_stream(user: User, qs: QuerySet[Issue]) -> Iterator[str]:
         yield "".join(batch)
 
 
-def xlsx_file(user: User, qs: QuerySet[Issue]) -> tempfile.SpooledTemporaryFile:
+def xlsx_file(user: User, qs: IssueQuerySet) -> tempfile.SpooledTemporaryFile:
     """A write-only workbook: openpyxl streams rows to disk instead of holding them."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Issues"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import django_filters as df
 from django import forms
@@ -25,10 +25,11 @@ from grassroots.widgets import IsoDateRangeWidget
 from grids.access import Role, Scope
 from grids.models import Community, Courtyard, District, Grid, Subdistrict
 from issues.forms import assignable_users
-from issues.models import Category, FollowUp, Issue, Mediation, Urgency
+from issues.models import Category, FollowUp, Issue, IssueQuerySet, Mediation, Urgency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 OPEN = "open"
 ALL = "all"
@@ -62,7 +63,8 @@ SEARCH_COUNT_CAP = 1000
 
 def _capped_counts(qs: QuerySet[Issue], cap: int) -> dict[str, int]:
     """Per status, the number of rows up to cap + 1, all in one statement."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for status in Issue.Status.values:
         sql, p = qs.filter(status=status).order_by().values("pk")[: cap + 1].query.sql_with_params()
         # The SQL is the ORM's own compilation; values travel as parameters.
@@ -117,10 +119,12 @@ AREA_SELECTS = {
 class Options(BaseChoiceIterator):
     """A select's options, taken from the one query that reads every select's options."""
 
-    def __init__(self, field: forms.Field, options: Callable[[], list[tuple[int, str]]]) -> None:
+    def __init__(
+        self, field: forms.ModelChoiceField, options: Callable[[], list[tuple[int | str, str]]]
+    ) -> None:
         self.field, self.options = field, options
 
-    def __iter__(self) -> Iterator[tuple[Any, str]]:
+    def __iter__(self) -> Iterator[tuple[Any, StrOrPromise]]:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         yield from self.options()
@@ -216,8 +220,9 @@ class IssueFilter(df.FilterSet):
         # Validation still looks a chosen value up in its queryset; drawing the selects reads
         # them all in one query (`options`), and only when the form is drawn.
         for name in ("category", *AREA_SELECTS.get(Scope.for_user(user).role, ())):
-            field = self.form.fields[name]
-            field.widget.choices = Options(field, lambda name=name: self.options[name])
+            field = cast(forms.ModelChoiceField, self.form.fields[name])
+            # mypy cannot infer a lambda with a default (which binds the loop's name).
+            field.widget.choices = Options(field, lambda name=name: self.options[name])  # type: ignore[misc]
 
     # --- methods -------------------------------------------------------------------------------
 
@@ -231,7 +236,7 @@ class IssueFilter(df.FilterSet):
             return qs.filter(assignee=self.user)
         return qs.filter(assignee_id=int(value)) if value else qs
 
-    def filter_overdue(self, qs: QuerySet[Issue], name: str, value: bool) -> QuerySet[Issue]:
+    def filter_overdue(self, qs: IssueQuerySet, name: str, value: bool) -> QuerySet[Issue]:
         return qs.overdue(timezone.now()) if value else qs
 
     def filter_on_time(self, qs: QuerySet[Issue], name: str, value: bool) -> QuerySet[Issue]:
@@ -280,7 +285,7 @@ class IssueFilter(df.FilterSet):
             return qs
         return self._with_visit(qs, slice(None, None))
 
-    def filter_search(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+    def filter_search(self, qs: IssueQuerySet, name: str, value: str) -> QuerySet[Issue]:
         return qs.search(value, user=self.user)
 
     def filter_sort(self, qs: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
@@ -377,10 +382,10 @@ class IssueFilter(df.FilterSet):
         # The kind of visit counts only with the visits' dates: one filter, one chip.
         kind, period = data.get("visit"), when(data.get("visited"))
         if kind or period:
-            what = str(dict(VISIT_SENTENCES)[kind or ""])
+            sentence = str(dict(VISIT_SENTENCES)[kind or ""])
             add(
                 ("visit", "visited_after", "visited_before"),
-                f"{period} · {what}" if period else what,
+                f"{period} · {sentence}" if period else sentence,
             )
         return chips
 
@@ -409,11 +414,11 @@ class IssueFilter(df.FilterSet):
         self.form.fields["assignee"].choices = lambda: [*fixed, *self.options["person"]]
 
     @cached_property
-    def options(self) -> dict[str, list[tuple[int, str]]]:
+    def options(self) -> dict[str, list[tuple[int | str, str]]]:
         """The options of every select the list draws, read in one query (UNION ALL)."""
         user, blank, zero = self.user, Value(""), Value(0)
         # Each part: kind, pk, name, second name, sort text, sort number.
-        parts = [
+        parts: list[QuerySet[Any, Any]] = [
             Category.objects.values_list(
                 Value("category"), "pk", "name", "name_en", "code", "sort_order"
             )
@@ -446,7 +451,7 @@ class IssueFilter(df.FilterSet):
             key=lambda r: (r[0], r[5], r[4] if r[0] == "category" else r[2], r[4]),
         )
         english = (get_language() or "").startswith("en")
-        options: dict[str, list[tuple[int, str]]] = {
+        options: dict[str, list[tuple[int | str, str]]] = {
             "category": [],
             "person": [],
             **{name: [] for name in areas},

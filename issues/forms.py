@@ -3,7 +3,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -79,6 +79,13 @@ def due_at_from_date(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(18, 0)))
 
 
+def queryset_of(field: forms.Field) -> QuerySet[Any]:
+    """A model choice field's queryset (to the type checker, form.fields holds plain Fields)."""
+    assert isinstance(field, forms.ModelChoiceField)
+    assert field.queryset is not None
+    return field.queryset
+
+
 class CaptureForm(forms.Form):
     """Log a concern: what the grid worker types in a courtyard."""
 
@@ -149,26 +156,26 @@ class CaptureForm(forms.Form):
             for name in self.NEW_ISSUE_ONLY:
                 self.fields[name].required = False
         # Recently used courtyards first: a worker returns to the same few.
-        self.fields["courtyard"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["courtyard"]).queryset = (
             Courtyard.objects.visible_to(user)
             .select_related("grid")
             .annotate(last_used=Max("issues__created_at", filter=Q(issues__created_by=user)))
             .order_by(F("last_used").desc(nulls_last=True), "name")
         )
-        self.fields["patrol"].queryset = Patrol.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["patrol"]).queryset = Patrol.objects.filter(
             grid_worker=user, ended_at__isnull=True
         )
         patrol_id = (self.data if self.is_bound else self.initial).get("patrol")
         patrol = (
-            self.fields["patrol"].queryset.filter(pk=patrol_id).first()
+            queryset_of(self.fields["patrol"]).filter(pk=patrol_id).first()
             if patrol_id and str(patrol_id).isascii() and str(patrol_id).isdigit()
             else None
         )
         if patrol is not None:
             # A hazard found on a patrol is in the patrol's grid.
-            self.fields["courtyard"].queryset = self.fields["courtyard"].queryset.filter(
-                pk__in=patrol.courtyards().values("pk")
-            )
+            cast(forms.ModelChoiceField, self.fields["courtyard"]).queryset = queryset_of(
+                self.fields["courtyard"]
+            ).filter(pk__in=patrol.courtyards().values("pk"))
         if "token" in self.data:
             # A form redisplayed after an error keeps its token, so its retry is one issue.
             self.initial["token"] = self.data.get("token")
@@ -256,7 +263,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, issue: Issue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prefix = "assign"
-        self.fields["assignee"].queryset = assignable_to(issue)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_to(issue)
         self.fields["seen_assignee"].initial = issue.assignee_id
         self.fields["assignee"].initial = issue.assignee_id
 
@@ -276,7 +283,10 @@ class MediationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.prefix = "mediation"
         # A prompt, not Django's "---------": the outcome is chosen, never assumed.
-        self.fields["outcome"].choices = [("", _("Choose the outcome")), *Mediation.Outcome.choices]
+        cast(forms.ChoiceField, self.fields["outcome"]).choices = [
+            ("", _("Choose the outcome")),
+            *Mediation.Outcome.choices,
+        ]
 
 
 class FollowUpForm(forms.ModelForm):
@@ -294,5 +304,5 @@ class FollowUpForm(forms.ModelForm):
         self.fields["method"].required = True
         self.fields["satisfaction"].required = True
         # RadioSelect on a model field adds a blank "---------" choice; a visit has no blank.
-        self.fields["method"].choices = FollowUp.Method.choices
-        self.fields["satisfaction"].choices = FollowUp.Satisfaction.choices
+        cast(forms.ChoiceField, self.fields["method"]).choices = FollowUp.Method.choices
+        cast(forms.ChoiceField, self.fields["satisfaction"]).choices = FollowUp.Satisfaction.choices

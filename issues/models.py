@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -105,7 +105,8 @@ class BigramMatch(models.Expression):
         super().__init__()
         self.query = query
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[str]]:
+    # The stubs declare Django 6's tuple of params; Django 5.2's expressions return a list.
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[str]]:  # type: ignore[override]
         alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
         return f"{alias}.search_vector @@ to_tsquery('simple', %s)", [self.query]
 
@@ -520,6 +521,7 @@ class IssueArea(models.Model):
         super().save(*args, **kwargs)
 
     def copy_area(self) -> None:
+        # Each concrete subclass declares its `issue`; this abstract model cannot.
         for column, value in self.issue.area_ids().items():  # type: ignore[attr-defined]
             setattr(self, column, value)
 
@@ -738,7 +740,7 @@ class Attachment(models.Model):
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return cast(str, self.image.name)  # a stored photo always has its file's name
 
 
 class Reporter(models.Model):

@@ -60,6 +60,7 @@ def decoded_bytes(img: Image.Image) -> int:
 
 def check_photo(upload: UploadedFile) -> None:
     """Raise ValidationError unless the upload's size and header are a photo's; decode nothing."""
+    assert upload.size is not None  # an upload knows its size
     if upload.size > settings.MAX_PHOTO_BYTES:
         raise ValidationError(
             _("“%(name)s” is larger than %(limit)d MB.")
@@ -94,7 +95,7 @@ def clean_photo(upload: UploadedFile) -> CleanPhoto:
             upload.seek(0)
             Image.open(upload).verify()
             upload.seek(0)
-            img = Image.open(upload)
+            img: Image.Image = Image.open(upload)
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse_bomb(upload) from None

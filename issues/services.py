@@ -7,15 +7,15 @@ on commit. A refusal raises `TransitionRefused` with a message the user sees as 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Field, ForeignObjectRel, Max, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -419,7 +419,7 @@ def reopen_issue(
 
 def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: Any) -> IssueEvent:
     """Route an action from the issue page to its service."""
-    services = {
+    services: dict[str, Callable[..., IssueEvent]] = {
         "list": list_issue,
         "handle_now": handle_now,
         "start": start_issue,
@@ -856,6 +856,13 @@ def record_follow_up(
 BEAT_BATCH = 1000
 
 
+def _column(field: Field | ForeignObjectRel | None) -> str:
+    """A concrete field's column (Options types get_field() and pk more loosely)."""
+    assert isinstance(field, Field)
+    assert field.column is not None
+    return field.column
+
+
 def _batches(visits: QuerySet[FollowUp]) -> Iterator[list[int]]:
     """The ids of `visits` a batch at a time, the longest waiting first, for a run cut short."""
     ids = list(visits.order_by("due_at", "pk").values_list("pk", flat=True))
@@ -884,16 +891,16 @@ def _claim(
     quote = connection.ops.quote_name
     sets, values = [], []
     for name, value in changes.items():
-        field = FollowUp._meta.get_field(name)
-        sets.append(f"{quote(field.column)} = %s")
+        field = cast(Field, FollowUp._meta.get_field(name))  # a column, not a reverse relation
+        sets.append(f"{quote(_column(field))} = %s")
         values.append(field.get_db_prep_save(value, connection))
     returning = ", ".join(
-        quote(FollowUp._meta.get_field(name).column) for name in ("id", "issue", "assignee")
+        quote(_column(FollowUp._meta.get_field(name))) for name in ("id", "issue", "assignee")
     )
     # Built only from the model's names and compiled querysets; every value is a parameter.
     sql = (
         f"UPDATE {quote(FollowUp._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
-        f"WHERE {where} AND {quote(FollowUp._meta.pk.column)} IN ({subquery}) "
+        f"WHERE {where} AND {quote(_column(FollowUp._meta.pk))} IN ({subquery}) "
         f"RETURNING {returning}"
     )
     with connection.cursor() as cursor:

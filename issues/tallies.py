@@ -424,8 +424,8 @@ def function_sources(tz: str | None = None) -> dict[str, tuple[str, str]]:
     sources = {}
     for table, (function, kinds) in TRIGGERS.items():
         sources[function] = (table, _source(_difference_bodies(kinds, tz, COUNTED[table])))
-    for table, function, kinds in OWN_TRIGGERS:
-        bodies = {op: _visit_issue_body(op, tz, kinds) for op in ("INSERT", "UPDATE", "DELETE")}
+    for table, function, own_kinds in OWN_TRIGGERS:
+        bodies = {op: _visit_issue_body(op, tz, own_kinds) for op in ("INSERT", "UPDATE", "DELETE")}
         sources[function] = (table, _source(bodies, declare="changed_ids bigint[];"))
     return sources
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from django.db import models
 from django.db.models import Count
 
 from grids.models import (
@@ -63,8 +62,11 @@ def _subdistrict_name(district: int, j: int, is_county: bool) -> tuple[int, str]
     return offset + j, stem + suffix
 
 
+_Area = TypeVar("_Area", Subdistrict, Community, Grid, Courtyard)
+
+
 def _get_or_create_all(
-    model: type[models.Model], parent: str, wanted: list[dict[str, Any]]
+    model: type[_Area], parent: str, wanted: list[dict[str, Any]]
 ) -> dict[tuple[int, str], Any]:
     """Rows by (parent id, name): the existing ones, and the missing ones created in bulk."""
     parent_ids = {w[parent] for w in wanted}

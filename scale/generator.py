@@ -204,7 +204,8 @@ class Generator:
         else:
             self._play(tl, urgent, creator, staff, workers)
 
-        people = owed = None
+        people: int | None = None
+        owed: int | Decimal | None = None
         if cat.code == "wage_arrears":
             people = rng.randint(2, 30)
             owed = people * rng.randrange(30, 300) * 100

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError
 from django.http import HttpResponse
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
@@ -64,7 +67,7 @@ def page_errors(html: str) -> list[tuple[str | None, str]]:
     return parser.found
 
 
-def refused(what: str, response: HttpResponse, **handles: Any) -> CommandError:
+def refused(what: str, response: HttpResponse | ClientResponse, **handles: Any) -> CommandError:
     """The error that stops the run: the status, the errors the page showed, the handles."""
     lines = [f"{what} answered {response.status_code}"]
     errors = page_errors(response.content.decode("utf-8", "replace"))

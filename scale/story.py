@@ -168,7 +168,10 @@ class Timeline:
         self.events: list[tuple[float, int | None, str, str, str, str]] = [
             (t0, creator, "create", "", COLLECTED, "")
         ]
-        self.listed_at = self.started_at = self.resolved_at = self.revisited_at = None
+        self.listed_at: float | None = None
+        self.started_at: float | None = None
+        self.resolved_at: float | None = None
+        self.revisited_at: float | None = None
         self.due_at: float | None = None
         self.assignee: int | None = None
         self.visits: list[_Visit] = []
@@ -196,7 +199,7 @@ class Timeline:
         self.due_at = t + self.cat.limit
         self._move(t, by, "handle_now", IN_PROGRESS, "紧急情况立即办。")
 
-    def start(self, t: float, by: int) -> None:
+    def start(self, t: float, by: int | None) -> None:
         self.started_at = t
         self._move(t, by, "start", IN_PROGRESS)
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -97,7 +97,7 @@ class _Copy:
 def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> _Copy:
     """COPY … FROM STDIN for these attnames; fields the rows leave out get their default."""
     opts = model._meta
-    given = [opts.get_field(c) for c in columns]
+    given = [cast(models.Field, opts.get_field(c)) for c in columns]  # columns, not relations
     extra_fields, extra = [], []
     for f in opts.concrete_fields:
         if f in given or f.primary_key or f.null:
@@ -110,11 +110,11 @@ def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> _Cop
     fields = given + extra_fields
     # CSV reads an unquoted empty field as NULL; these columns mean the empty string by it.
     texts = [
-        connection.ops.quote_name(f.column)
+        connection.ops.quote_name(cast(str, f.column))
         for f in fields
         if not f.null and isinstance(f, models.CharField | models.TextField)
     ]
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)
     options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else "")
     return _Copy(f"COPY {opts.db_table} ({cols}) FROM STDIN WITH ({options})", tuple(extra))
 
@@ -132,7 +132,9 @@ class CopyWriter(Writer):
         self.error: BaseException | None = None
         self.threaded = threaded
         if threaded:
-            self.queue: queue.Queue[list[tuple[str, io.StringIO]] | None] = queue.Queue(1)
+            self.queue: queue.Queue[tuple[int, list[tuple[str, io.StringIO]]] | None] = queue.Queue(
+                1
+            )
             self.thread = threading.Thread(target=self._run, name="seed_scale-copy", daemon=True)
             self.thread.start()
 
@@ -161,7 +163,7 @@ class CopyWriter(Writer):
             if self.error is not None:
                 raise CommandError(f"COPY failed: {self.error}") from self.error
             try:
-                self.queue.put(item, timeout=1)  # type: ignore[arg-type]
+                self.queue.put(item, timeout=1)
                 return
             except queue.Full:
                 continue
@@ -182,7 +184,7 @@ class CopyWriter(Writer):
                 item = self.queue.get()
                 if item is None:
                     return
-                count, buffers = item  # type: ignore[misc]
+                count, buffers = item
                 self._copy(conn, buffers)
                 self.done(count)
         except BaseException as e:

@@ -21,6 +21,7 @@ from issues.forms import (
     MAX_PHOTOS,
     CaptureForm,
     TransitionForm,
+    queryset_of,
 )
 from issues.models import (
     Issue,
@@ -74,9 +75,9 @@ def capture_page(request: AuthedRequest, form: CaptureForm) -> HttpResponse:
         "issues/issue_new.html",
         {
             "form": form,
-            "patrol": form.fields["patrol"].queryset.first(),
+            "patrol": queryset_of(form.fields["patrol"]).first(),
             "category_urgency": {
-                str(c.pk): c.default_urgency for c in form.fields["category"].queryset
+                str(c.pk): c.default_urgency for c in queryset_of(form.fields["category"])
             },
             "max_photos": MAX_PHOTOS,
             "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),

@@ -15,6 +15,7 @@ from django.http import (
     Http404,
     HttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ PATROL_AREA = {
     "community": "grid__community_id",
     "grid": "grid_id",
 }
-AREA_MODELS = {
+AREA_MODELS: dict[str, type[District | Subdistrict | Community | Grid]] = {
     "district": District,
     "subdistrict": Subdistrict,
     "community": Community,
@@ -95,7 +96,7 @@ def _dashboard_period(request: AuthedRequest) -> tuple[str, dashboard.Period, st
     return name, dashboard.Period.named(name, today), None
 
 
-def dashboard_view(request: AuthedRequest) -> HttpResponse:
+def dashboard_view(request: AuthedRequest) -> HttpResponseBase:
     """An area's figures over a period, each linked to the issues behind it."""
     user = request.user
     level, area = _dashboard_area(request)
@@ -105,6 +106,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     patrols = Patrol.objects.visible_to(user)
     area_param = ""
     if area is not None:
+        assert level is not None  # an area comes with its level
         area_q &= Q(**{f"{level}_id": area.pk})
         patrols = patrols.filter(**{PATROL_AREA[level]: area.pk})
         area_param = f"{level}={area.pk}"
@@ -313,7 +315,7 @@ def _chart(weeks: list[tuple[Any, int, int]]) -> dict[str, Any]:
     return {"bars": bars, "width": 600, "top": top}
 
 
-def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
+def _dashboard_download(request: AuthedRequest, context: dict[str, Any]) -> HttpResponseBase:
     """The breakdown table (next level of areas, then categories) as CSV or Excel."""
     head = [
         _("Area"),

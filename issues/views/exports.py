@@ -7,6 +7,7 @@ from django.http import (
     HttpResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -26,7 +27,7 @@ def _export_name(ext: str) -> str:
 
 
 @require_GET
-def export_csv(request: AuthedRequest) -> HttpResponse:
+def export_csv(request: AuthedRequest) -> HttpResponseBase:
     f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)
@@ -38,7 +39,7 @@ def export_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @require_GET
-def export_xlsx(request: AuthedRequest) -> HttpResponse:
+def export_xlsx(request: AuthedRequest) -> HttpResponseBase:
     f = IssueFilter(request.GET, queryset=Issue.objects.visible_to(request.user), user=request.user)
     if not f.is_valid():
         return HttpResponse(_("Some filters are not valid."), status=400)

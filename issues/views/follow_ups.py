@@ -76,6 +76,6 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.error(
                 request,
                 f"{form.fields[field].label if field in form.fields else ''}"
-                f" {' '.join(errors)}".strip(),
+                f" {' '.join(map(str, errors))}".strip(),
             )
     return redirect(back)

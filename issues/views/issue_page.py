@@ -51,7 +51,8 @@ def detail_context(
     ]
     contributor = services.can_contribute(user, issue)
     reporters = list(issue.reporters.all())
-    issue.further_reporters = len(reporters)
+    # The count with_reporter_count() annotates on list rows, set here from the rows read.
+    issue.further_reporters = len(reporters)  # type: ignore[attr-defined]
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
     return {
         "issue": issue,

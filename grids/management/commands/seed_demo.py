@@ -55,7 +55,13 @@ ISSUE_COUNT = 300
 HISTORY_DAYS = 120
 
 S = Issue.Status
-RANK = {S.COLLECTED: 0, S.LISTED: 1, S.IN_PROGRESS: 2, S.RESOLVED: 3, S.REVISITED: 4}
+RANK: dict[str, int] = {
+    S.COLLECTED: 0,
+    S.LISTED: 1,
+    S.IN_PROGRESS: 2,
+    S.RESOLVED: 3,
+    S.REVISITED: 4,
+}
 
 # The labels the timeline shows, in the demo's language.
 OUTCOME_LABELS = {
@@ -79,7 +85,7 @@ def mobile(rng: random.Random) -> str:
     return rng.choice(data.MOBILE_PREFIXES) + "".join(str(rng.randint(0, 9)) for _ in range(8))
 
 
-def yuan(amount: int) -> str:
+def yuan(amount: float) -> str:
     """12.6万 rather than 126000: how amounts are written in a case file."""
     if amount < 10000:
         return str(amount)
@@ -128,7 +134,7 @@ class Story:
         self.notices: list[tuple[User, str, datetime]] = []
 
     def notify(
-        self, recipients: Iterable[User], kind: str, at: datetime, *, by: User | None
+        self, recipients: Iterable[User | None], kind: str, at: datetime, *, by: User | None
     ) -> None:
         for user in {u.pk: u for u in recipients if u is not None and u != by}.values():
             self.notices.append((user, kind, at))
@@ -242,7 +248,7 @@ class IssueSeeder:
 
     def plan_patrols(self) -> None:
         demo = self.demo_place
-        plan = [
+        plan: list[tuple[Place, Grid, str]] = [
             (demo, demo.grids[0], Patrol.Kind.ROUTINE),
             (demo, demo.grids[0], Patrol.Kind.FLOOD),
             (demo, demo.grids[0], Patrol.Kind.SAFETY),
@@ -473,6 +479,7 @@ class IssueSeeder:
                 return
             if target == S.IN_PROGRESS:
                 return
+            assert issue.started_at is not None  # reopening started the work again
             reopened = issue.started_at
             again = story.office(reopened + timedelta(days=rng.uniform(1, 5)), after=reopened)
             if again > now - timedelta(hours=2):
@@ -609,6 +616,7 @@ class IssueSeeder:
             return False
         first = story.pending_visits()[0]
         at = first.due_at + timedelta(days=story.rng.uniform(0, 1.5))
+        assert story.issue.resolved_at is not None  # visits follow a resolution
         at = story.office(at, after=story.issue.resolved_at)
         if at > self.now - timedelta(days=1):
             return False
@@ -633,6 +641,7 @@ class IssueSeeder:
         if not visits:
             return
         first = visits[0]
+        assert issue.resolved_at is not None  # visits follow a resolution
         at = max(
             first.due_at + timedelta(days=rng.uniform(-0.3, 1.5)),
             issue.resolved_at + timedelta(hours=2),
@@ -665,6 +674,8 @@ class IssueSeeder:
         midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         grace = settings.FOLLOW_UP_GRACE
         notices: list[tuple[User, str, datetime, Issue, FollowUp | None]] = []
+        kind: str
+        visit: FollowUp | None
         for story in self.stories:
             issue = story.issue
             notices += [(user, kind, at, issue, None) for user, kind, at in story.notices]

@@ -150,6 +150,8 @@ class Command(BaseCommand):
 
     def run_load(self, h: dict[str, Any], port: int, seconds: int, opts: dict[str, Any]) -> None:
         courtyard = Courtyard.objects.filter(grid_id=h["grid_id"]).first()
+        if courtyard is None:
+            raise CommandError(f"Grid {h['grid_id']} has no courtyard to capture issues in.")
         category = Category.objects.get(code="road")
         concurrency = opts["concurrency"]
         share = opts["capture_share"]
@@ -163,6 +165,7 @@ class Command(BaseCommand):
             staff.login(h["staff"].username, opts["password"])
             phone = Session(port)
             phone.login(h["grid_worker"].username, opts["password"])
+            status: int | str  # a refused connection counts by its exception's name
             status, page = phone.request("GET", "/issues/new/")
             token_match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             i = 0
