@@ -25,7 +25,11 @@ def courtyard_list(request: AuthedRequest) -> HttpResponse:
         Courtyard.objects.visible_to(request.user).select_related("grid__community")
         .annotate(open_issues=Count("issues", filter=open_in_area))
         .order_by("grid__community__name", "grid__name", "name")[:300])
-    return render(request, "grids/courtyard_list.html", {"courtyards": courtyards})
+    scope = Scope.for_user(request.user)
+    communities = {c.grid.community_id: c.grid.community for c in courtyards}
+    printable = [c for pk, c in communities.items() if scope.may_print_cards(pk)]
+    return render(request, "grids/courtyard_list.html", {
+        "courtyards": courtyards, "printable_communities": printable})
 
 
 def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -42,7 +46,9 @@ def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             hazards__courtyard=courtyard)))[:10])
     return render(request, "grids/courtyard_detail.html", {
         "courtyard": courtyard, "open_issues": open_issues, "past_issues": past,
-        "patrols": patrols, "now": timezone.now()})
+        "patrols": patrols, "now": timezone.now(),
+        "may_print_card": Scope.for_user(request.user).may_print_cards(
+            courtyard.grid.community_id)})
 
 
 def patrol_list(request: AuthedRequest) -> HttpResponse:

@@ -149,7 +149,7 @@ def transition_issue(
         issue.refresh_from_db()
         raise TransitionRefused(_stale_message(issue))
     issue.refresh_from_db()
-    return IssueEvent.objects.create(
+    event = IssueEvent.objects.create(
         issue=issue,
         actor=by,
         action=action,
@@ -158,6 +158,11 @@ def transition_issue(
         to_status=t.target,
         created_at=now,
     )
+    from residents import texts
+
+    # A resident who left a phone hears of each change of state.
+    texts.tell_resident_on_commit(issue, event)
+    return event
 
 
 def default_due_at(issue: Issue, start: datetime | None = None) -> datetime:
@@ -231,13 +236,25 @@ def resolve_issue(
     seen_status: str,
     resolution: str,
     amount_recovered: Decimal | None = None,
+    reply: str = "",
 ) -> IssueEvent:
-    """Resolve with a resolution text; a dispute needs a successful mediation first."""
+    """Resolve with a resolution text; a dispute needs a successful mediation first, and an
+    issue with a resident a reply to them (written before, or given here as `reply`)."""
+    from issues import replies
+
     check_allowed(issue, "resolve", by=by, seen_status=seen_status)
     resolution = resolution.strip()
     if not resolution:
         raise TransitionRefused(_("Write how the issue was resolved."))
     with transaction.atomic():
+        if reply.strip():
+            # The row is held and checked first: a stale resolution writes no reply, and its
+            # refusal names whoever really changed the issue, not this reply.
+            if not Issue.objects.select_for_update().filter(pk=issue.pk, status=seen_status):
+                issue.refresh_from_db()
+                raise TransitionRefused(_stale_message(issue))
+            replies.reply_to_resident(issue, by=by, text=reply)
+        replies.require_reply(issue)
         if (
             issue.category.is_dispute
             and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED).exists()
@@ -284,12 +301,15 @@ def reopen_issue(issue: Issue, *, by: User | None, seen_status: str, reason: str
 
 def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: Any) -> IssueEvent:
     """Route an action from the issue page to its service."""
+    from issues.closing import close_issue
+
     services = {
         "list": list_issue,
         "handle_now": handle_now,
         "start": start_issue,
         "resolve": resolve_issue,
         "reopen": reopen_issue,
+        "close": close_issue,
     }
     if action not in services:
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
@@ -360,7 +380,7 @@ def comment_on_issue(issue: Issue, *, by: User, note: str) -> IssueEvent:
 @transaction.atomic
 def create_issue(
     *,
-    by: User,
+    by: User | None,
     courtyard: Courtyard,
     category: Category,
     title: str,
@@ -375,16 +395,29 @@ def create_issue(
     people_affected: int | None = None,
     amount_owed: Decimal | None = None,
     created_at: datetime | None = None,
+    resident_language: str = "",
 ) -> tuple[Issue, bool]:
-    """Log a concern. Returns (issue, created); a resent form returns the first issue."""
+    """Log a concern. Returns (issue, created); a resent form returns the first issue.
+
+    `by=None` is a resident writing through the service card (source `qr`): the card's link
+    names the courtyard, and the grid's workers and the community's staff are told.
+    """
     if submission_token is not None:
         existing = Issue.objects.filter(submission_token=submission_token).first()
         if existing is not None:
             return existing, False
-    scope = Scope.for_user(by)
-    if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
-        raise TransitionRefused(_("That courtyard is outside your grids."))
-    if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
+    if by is None:
+        if source != Issue.Source.QR or patrol is not None:
+            raise TransitionRefused(
+                _("Only a resident's report through the service card has no author.")
+            )
+    else:
+        scope = Scope.for_user(by)
+        if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
+            raise TransitionRefused(_("That courtyard is outside your grids."))
+    if patrol is not None and (
+        by is None or patrol.grid_worker_id != by.pk or patrol.ended_at is not None
+    ):
         raise TransitionRefused(_("That patrol is not yours or has ended."))
     now = created_at or timezone.now()
     issue = Issue(
@@ -403,6 +436,7 @@ def create_issue(
         submission_token=submission_token,
         people_affected=people_affected,
         amount_owed=amount_owed,
+        resident_language=resident_language,
     )
     issue.set_area_from_courtyard()
     issue.search_text = issue.search_document()
@@ -430,7 +464,16 @@ def create_issue(
         to_status=issue.status,
         created_at=now,
     )
-    if issue.urgency == Urgency.URGENT:
+    if issue.source == Issue.Source.QR:
+        # Nobody in the community saw it come in: the grid's workers and the staff are told,
+        # as for an urgent concern when it is one.
+        notifications.notify(
+            notifications.grid_workers_of(issue.grid_id)
+            + notifications.staff_of(issue.community_id),
+            Notification.Kind.URGENT if issue.is_urgent else Notification.Kind.RESIDENT,
+            issue=issue,
+        )
+    elif issue.urgency == Urgency.URGENT:
         notifications.notify(
             [u for u in notifications.staff_of(issue.community_id) if u != by],
             Notification.Kind.URGENT,

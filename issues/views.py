@@ -30,7 +30,7 @@ from grassroots.http import AuthedRequest
 from grassroots.paginator import KnownCountPaginator
 from grids.access import Role, Scope
 from grids.models import Community, District, Grid, Patrol, Subdistrict
-from issues import dashboard, exports, services, tallies
+from issues import dashboard, exports, replies, services, tallies
 from issues.filters import (
     ALL,
     EARLIEST,
@@ -47,6 +47,7 @@ from issues.forms import (
     CommentForm,
     FollowUpForm,
     MediationForm,
+    ReplyForm,
     TransitionForm,
     due_at_from_date,
 )
@@ -233,7 +234,14 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
 def _visible_issue(request: AuthedRequest, reference: str) -> Issue:
     return get_object_or_404(
         Issue.objects.visible_to(request.user).select_related(
-            "category", "courtyard", "grid", "community", "assignee", "created_by", "patrol"
+            "category",
+            "courtyard",
+            "grid",
+            "community",
+            "assignee",
+            "created_by",
+            "patrol",
+            "duplicate_of",
         ),
         reference=reference.upper(),
     )
@@ -285,6 +293,8 @@ def detail_context(
             else None
         ),
         "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
+        "reply_form": forms.get("reply")
+        or (ReplyForm() if replies.may_reply(user, issue) else None),
         "mediation_form": forms.get("mediation")
         or (
             MediationForm() if contributor and issue.is_open and issue.category.is_dispute else None
@@ -295,6 +305,8 @@ def detail_context(
             if v.done_at is None and (v.assignee_id == user.pk or Actor.STAFF in actors)
         },
         "now": timezone.now(),
+        # 多少位居民反映: the issue and the reports merged into it (a plain count of duplicates).
+        "reporters": 1 + issue.duplicates.count(),
     }
 
 
@@ -322,7 +334,9 @@ def _after_action(
     issue = _visible_issue(request, issue.reference)
     context = detail_context(request, issue, forms)
     shown = {id(f) for _a, f in context["action_forms"]} | {
-        id(context[k]) for k in ("assign_form", "comment_form", "mediation_form") if context[k]
+        id(context[k])
+        for k in ("assign_form", "comment_form", "mediation_form", "reply_form")
+        if context[k]
     }
     # A refused form that the new state no longer offers still gives back what was typed.
     context["kept"] = [
@@ -343,7 +357,7 @@ def _after_action(
 @require_POST
 def issue_transition(request: AuthedRequest, reference: str, action: str) -> HttpResponse:
     issue = _acting_issue(request, reference)
-    if action not in ("list", "handle_now", "start", "resolve", "reopen"):
+    if action not in ("list", "handle_now", "start", "resolve", "reopen", "close"):
         raise Http404
     form = TransitionForm(request.POST, action=action, issue=issue)
     if form.is_valid():

@@ -29,7 +29,15 @@ TRANSITIONS: dict[str, Transition] = {
     "resolve": Transition(frozenset({S.IN_PROGRESS}), S.RESOLVED, frozenset({A.STAFF, A.ASSIGNEE})),
     "revisit": Transition(frozenset({S.RESOLVED}), S.REVISITED, frozenset()),
     "reopen": Transition(frozenset({S.RESOLVED, S.REVISITED}), S.IN_PROGRESS, frozenset({A.STAFF})),
+    # Closed without resolving (duplicate, referred, not accepted), with a reply to the resident.
+    "close": Transition(
+        frozenset({S.COLLECTED, S.LISTED, S.IN_PROGRESS}), S.CLOSED, frozenset({A.STAFF})
+    ),
 }
+
+# Who may write a reply to the resident (答复), the one public entry of the timeline: those who
+# act on the issue, not a grid worker who only walks its grid, nor an official.
+REPLY_ACTORS: frozenset[Actor] = frozenset({A.STAFF, A.ASSIGNEE})
 
 # The timestamp each state sets when an issue enters it.
 ENTERED_AT: dict[str, str] = {
@@ -37,6 +45,7 @@ ENTERED_AT: dict[str, str] = {
     S.IN_PROGRESS: "started_at",
     S.RESOLVED: "resolved_at",
     S.REVISITED: "revisited_at",
+    S.CLOSED: "closed_at",
 }
 
 
@@ -53,3 +62,7 @@ def system_may(action: str, status: str) -> bool:
     """Transitions the system performs on its own (revisit; reopen on an unsatisfied visit)."""
     t = TRANSITIONS[action]
     return status in t.sources and (not t.actors or action == "reopen")
+
+
+def may_reply(actors: set[Actor] | frozenset[Actor]) -> bool:
+    return bool(REPLY_ACTORS & actors)

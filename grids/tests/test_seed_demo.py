@@ -138,6 +138,7 @@ def test_it_keeps_the_state_timestamps_in_step_with_the_log(seeded: str) -> None
         "in_progress": "started_at",
         "resolved": "resolved_at",
         "revisited": "revisited_at",
+        "closed": "closed_at",
     }
     for issue in Issue.objects.prefetch_related("events"):
         last: dict[str, object] = {}
@@ -149,6 +150,11 @@ def test_it_keeps_the_state_timestamps_in_step_with_the_log(seeded: str) -> None
         if issue.is_open:
             assert issue.resolved_at is None
             assert issue.revisited_at is None
+        elif issue.status == Issue.Status.CLOSED:
+            # Closed without resolving, with the reply to the resident that closing needs.
+            assert issue.outcome
+            assert issue.resolved_at is None
+            assert any(e.action == "reply" for e in issue.events.all())
         else:
             assert issue.resolution
 
@@ -186,3 +192,16 @@ def test_it_leaves_unread_notifications_for_the_demo_users(seeded: str) -> None:
     assert unread.filter(recipient__username="staff", kind="urgent").exists()
     assert unread.filter(recipient__username="gridworker", kind="assigned").exists()
     assert unread.filter(kind="follow_up_due", follow_up__isnull=False).exists()
+
+
+def test_it_prints_each_courtyards_public_link_and_service_numbers(seeded: str) -> None:
+    from residents.models import CourtyardLink, ServiceNumber
+
+    links = CourtyardLink.objects.current().select_related("courtyard")
+    assert links.count() == Courtyard.objects.count()
+    for link in links:
+        assert f"{link.courtyard.name}: {link.public_url}" in seeded
+    assert ServiceNumber.objects.filter(community__name="慈松塘社区").exists()
+    # Idempotent: a second run issues no new links.
+    seed()
+    assert CourtyardLink.objects.count() == links.count()

@@ -16,6 +16,7 @@ EXPECTED = {
     "resolve": ({"in_progress"}, "resolved", {A.STAFF, A.ASSIGNEE}),
     "revisit": ({"resolved"}, "revisited", set()),
     "reopen": ({"resolved", "revisited"}, "in_progress", {A.STAFF}),
+    "close": ({"collected", "listed", "in_progress"}, "closed", {A.STAFF}),
 }
 
 
@@ -33,7 +34,7 @@ def test_it_has_each_row_as_designed(action):
     assert set(t.actors) == actors
 
 
-@pytest.mark.parametrize("target", ["listed", "in_progress", "resolved", "revisited"])
+@pytest.mark.parametrize("target", ["listed", "in_progress", "resolved", "revisited", "closed"])
 def test_it_names_an_entered_at_field_for_each_target(target):
     field = workflow.ENTERED_AT[target]
 
@@ -50,11 +51,12 @@ def test_it_gives_every_target_an_entered_at_field():
 ALLOWED = {
     frozenset(): {s: [] for s in S.values},
     frozenset({A.STAFF}): {
-        "collected": ["list", "handle_now"],
-        "listed": ["start"],
-        "in_progress": ["resolve"],
+        "collected": ["list", "handle_now", "close"],
+        "listed": ["start", "close"],
+        "in_progress": ["resolve", "close"],
         "resolved": ["reopen"],
         "revisited": ["reopen"],
+        "closed": [],
     },
     frozenset({A.ASSIGNEE}): {
         "collected": [],
@@ -62,6 +64,7 @@ ALLOWED = {
         "in_progress": ["resolve"],
         "resolved": [],
         "revisited": [],
+        "closed": [],
     },
     frozenset({A.LOGGER}): {
         "collected": ["handle_now"],
@@ -69,6 +72,7 @@ ALLOWED = {
         "in_progress": [],
         "resolved": [],
         "revisited": [],
+        "closed": [],
     },
     frozenset({A.ASSIGNEE, A.LOGGER}): {
         "collected": ["handle_now"],
@@ -76,13 +80,15 @@ ALLOWED = {
         "in_progress": ["resolve"],
         "resolved": [],
         "revisited": [],
+        "closed": [],
     },
     frozenset({A.STAFF, A.ASSIGNEE, A.LOGGER}): {
-        "collected": ["list", "handle_now"],
-        "listed": ["start"],
-        "in_progress": ["resolve"],
+        "collected": ["list", "handle_now", "close"],
+        "listed": ["start", "close"],
+        "in_progress": ["resolve", "close"],
         "resolved": ["reopen"],
         "revisited": ["reopen"],
+        "closed": [],
     },
 }
 
