@@ -51,6 +51,7 @@ def restore_categories() -> None:
     codes = [row[0] for row in migration.CATEGORIES]
     if Category.objects.filter(code__in=codes).count() < len(codes):
         migration.create_categories(apps, None)
+        importlib.import_module("issues.migrations.0018_residents").add_labels(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "grassroots",
     "grids",
     "issues",
+    "residents",
     *(["scale"] if SCALE_TOOLS else []),
 ]
 
@@ -194,7 +196,12 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Lhasa keeps Beijing time; everything is stored in UTC.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Tibetan is for the residents' pages (service card, report, tracking); staff pages speak
+# Chinese or English. Django knows no Tibetan: without this entry the switcher fails.
+LANG_INFO.setdefault("bo", {"bidi": False, "code": "bo", "name": "Tibetan", "name_local": "བོད་ཡིག"})
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English"), ("bo", "བོད་ཡིག")]
+# The languages a resident's pages speak; any other (a staff member's English) shows Chinese.
+RESIDENT_LANGUAGES = ("zh-hans", "bo")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["grassroots.formats"]
 TIME_ZONE = "Asia/Shanghai"
@@ -347,6 +354,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Text messages to residents who left a phone (grassroots/sms.py): console by default, a
+# folder of files (one per message) for the demo and the browser tests, memory for unit tests.
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "grassroots.sms.LocmemBackend" if TESTING else "grassroots.sms.ConsoleBackend",
+)
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms"))
+
+# The residents' public pages: what one client address or one courtyard may send.
+RESIDENT_REPORTS_PER_HOUR_PER_ADDRESS = envint("GRASSROOTS_RESIDENT_REPORTS_PER_HOUR", 5)
+RESIDENT_REPORTS_PER_DAY_PER_COURTYARD = envint("GRASSROOTS_COURTYARD_REPORTS_PER_DAY", 30)
+TRACKING_LOOKUPS_PER_HOUR_PER_ADDRESS = envint("GRASSROOTS_TRACKING_LOOKUPS_PER_HOUR", 60)
+RESIDENT_MAX_PHOTOS = 3
+
 
 # The shortest search the issue list accepts; one character finds one-character words (漏).
 SEARCH_MIN_LENGTH = envint("GRASSROOTS_SEARCH_MIN_LENGTH", 1)

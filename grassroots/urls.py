@@ -30,6 +30,8 @@ urlpatterns = [
     ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # Before issues.urls: its "issues/<reference>/<action>/" would take the reply's URL.
+    path("", include("residents.urls")),
     path("", include("issues.urls")),
     path("", include("grids.urls")),
 ]

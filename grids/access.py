@@ -167,6 +167,11 @@ class Scope:
     def is_staff_of(self, community_id: int) -> bool:
         return self.is_all or community_id in self.community_ids
 
+    def may_print_cards(self, community_id: int) -> bool:
+        """Print the courtyards' service cards and replace their QR links: the community's
+        staff (and administrators), not the grid workers or officials who only read."""
+        return self.is_staff_of(community_id)
+
     def walks(self, grid_id: int) -> bool:
         return grid_id in self.grid_ids
 

@@ -28,7 +28,14 @@ def courtyard_list(request: AuthedRequest) -> HttpResponse:
         .annotate(open_issues=Count("issues", filter=open_in_area))
         .order_by("grid__community__name", "grid__name", "name")[:300]
     )
-    return render(request, "grids/courtyard_list.html", {"courtyards": courtyards})
+    scope = Scope.for_user(request.user)
+    communities = {c.grid.community_id: c.grid.community for c in courtyards}
+    printable = [c for pk, c in communities.items() if scope.may_print_cards(pk)]
+    return render(
+        request,
+        "grids/courtyard_list.html",
+        {"courtyards": courtyards, "printable_communities": printable},
+    )
 
 
 def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -58,6 +65,9 @@ def courtyard_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "past_issues": past,
             "patrols": patrols,
             "now": timezone.now(),
+            "may_print_card": Scope.for_user(request.user).may_print_cards(
+                courtyard.grid.community_id
+            ),
         },
     )
 

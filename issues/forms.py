@@ -47,11 +47,12 @@ class MultiplePhotoField(forms.FileField):
     """Up to MAX_PHOTOS images; each is checked by content and re-encoded."""
 
     widget = MultipleImageInput(attrs={"accept": "image/*"})
+    max_photos = MAX_PHOTOS
 
     def clean(self, data: Any, initial: Any = None) -> list[CleanPhoto]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if len(files) > MAX_PHOTOS:
-            raise ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
+        if len(files) > self.max_photos:
+            raise ValidationError(_("At most %(n)d photos.") % {"n": self.max_photos})
         # Every file's size and header first, so that no photo is decoded when another one
         # is refused; then one decoded at a time, each checked before the next is opened.
         errors = []
@@ -223,6 +224,17 @@ class TransitionForm(forms.Form):
                 max_length=5000,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
+            if issue.has_resident:
+                # 事事有答复: the resident's answer can be written with the resolution.
+                self.fields["reply"] = forms.CharField(
+                    label=_("Reply to the resident"),
+                    required=False,
+                    max_length=2000,
+                    help_text=_(
+                        "Public. Needed unless a reply has already been sent from this page."
+                    ),
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
             if issue.category.code == "wage_arrears":
                 self.fields["amount_recovered"] = forms.DecimalField(
                     label=_("Amount recovered (yuan)"),
@@ -239,6 +251,28 @@ class TransitionForm(forms.Form):
                     max_value=100000,
                     initial=issue.people_affected,
                 )
+        elif action == "close":
+            self.fields["outcome"] = forms.ChoiceField(
+                choices=Issue.Outcome.choices, label=_("Why"), widget=forms.RadioSelect
+            )
+            self.fields["duplicate_of"] = forms.CharField(
+                label=_("Duplicate of (reference)"),
+                required=False,
+                max_length=20,
+                help_text=_("For a duplicate: the issue of this community it joins."),
+            )
+            self.fields["referred_to"] = forms.CharField(
+                label=_("Referred to"),
+                required=False,
+                max_length=100,
+                help_text=_("For a referral: the body now in charge."),
+            )
+            self.fields["reply"] = forms.CharField(
+                label=_("Reply to the resident"),
+                max_length=2000,
+                help_text=_("Public: tells the resident why it is closed and what happens next."),
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
         elif action == "reopen":
             self.fields["reason"] = forms.CharField(
                 label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -306,3 +340,18 @@ class FollowUpForm(forms.ModelForm):
         # RadioSelect on a model field adds a blank "---------" choice; a visit has no blank.
         cast(forms.ChoiceField, self.fields["method"]).choices = FollowUp.Method.choices
         cast(forms.ChoiceField, self.fields["satisfaction"]).choices = FollowUp.Satisfaction.choices
+
+
+class ReplyForm(forms.Form):
+    """A reply to the resident (答复): public, unlike every other entry of the timeline."""
+
+    text = forms.CharField(
+        label=_("Reply to the resident"),
+        max_length=2000,
+        help_text=_("Public: the resident reads it on the tracking page (and by text message)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = "reply"

@@ -72,6 +72,16 @@ class Category(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # What a resident picks on the service card's report page; empty: not offered to residents.
+    resident_label = models.CharField(
+        _("name for residents (Chinese)"),
+        max_length=60,
+        blank=True,
+        help_text=_("Plain words shown on the residents' report page; empty: not offered there."),
+    )
+    resident_label_bo = models.CharField(
+        _("name for residents (Tibetan)"), max_length=60, blank=True
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -88,6 +98,13 @@ class Category(models.Model):
     @property
     def time_limit(self) -> timedelta:
         return timedelta(hours=self.time_limit_hours)
+
+    @property
+    def label_for_residents(self) -> str:
+        """The resident-facing name in the active language (Tibetan, else Chinese)."""
+        if get_language() == "bo" and self.resident_label_bo:
+            return self.resident_label_bo
+        return self.resident_label or self.name
 
 
 class BigramMatch(models.Expression):
@@ -134,17 +151,26 @@ class IssueQuerySet(models.QuerySet["Issue"]):
         )
 
     def with_reporter_count(self) -> Self:
-        """`further_reporters`: how many residents reported each issue after the first, counted
-        in the same query (a subquery per row, by the reporters' issue index)."""
-        counted = (
+        """`further_reporters`: how many residents reported each issue after the first (on the
+        issue itself, or as a duplicate merged into it), counted in the same query (a subquery
+        per row each, by the reporters' issue index and the duplicates' foreign key)."""
+        reported = (
             Reporter.objects.filter(issue=OuterRef("pk"))
             .order_by()
             .values("issue")
             .annotate(n=Count("*"))
             .values("n")
         )
+        merged = (
+            Issue.objects.filter(duplicate_of=OuterRef("pk"))
+            .order_by()
+            .values("duplicate_of")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
         return self.annotate(
-            further_reporters=Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+            further_reporters=Coalesce(Subquery(reported, output_field=models.IntegerField()), 0)
+            + Coalesce(Subquery(merged, output_field=models.IntegerField()), 0)
         )
 
     def open(self) -> Self:
@@ -192,6 +218,14 @@ class Issue(models.Model):
         IN_PROGRESS = "in_progress", _("In progress")
         RESOLVED = "resolved", _("Resolved")
         REVISITED = "revisited", _("Revisited")
+        # Closed without resolving (a duplicate, referred, not accepted): terminal, and
+        # neither open nor resolved, so not among CLOSED_STATUSES (the resolved ones).
+        CLOSED = "closed", _("Closed without resolving")
+
+    class Outcome(models.TextChoices):
+        DUPLICATE = "duplicate", _("Duplicate: merged into another issue")
+        REFERRED = "referred", _("Referred to another body")
+        NOT_ACCEPTED = "not_accepted", _("Not accepted")
 
     class Source(models.TextChoices):
         VISIT = "visit", _("Courtyard visit")
@@ -200,6 +234,7 @@ class Issue(models.Model):
         WECHAT = "wechat", _("WeChat")
         WALK_IN = "walk_in", _("Walk-in")
         PUBLIC = "public", _("Public form")
+        QR = "qr", _("Resident scan (QR code)")
 
     OPEN_STATUSES = (Status.COLLECTED, Status.LISTED, Status.IN_PROGRESS)
     CLOSED_STATUSES = (Status.RESOLVED, Status.REVISITED)
@@ -240,9 +275,16 @@ class Issue(models.Model):
     resident_phone = models.CharField(
         _("resident's phone"), max_length=20, blank=True, validators=[phone_validator]
     )
+    # The language the resident wrote in (service card): their text messages speak it.
+    resident_language = models.CharField(
+        _("resident's language"), max_length=7, blank=True, default=""
+    )
+    # Empty for a concern a resident sent through the service card's QR code.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issues_created",
         verbose_name=_("logged by"),
     )
@@ -263,6 +305,18 @@ class Issue(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome, blank=True, default="")
+    # A duplicate follows the issue it joined: its tracking page shows that one's state.
+    duplicate_of = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    referred_to = models.CharField(_("referred to"), max_length=100, blank=True, default="")
     people_affected = models.PositiveIntegerField(_("people affected"), null=True, blank=True)
     amount_owed = models.DecimalField(
         _("amount owed (yuan)"),
@@ -400,11 +454,26 @@ class Issue(models.Model):
 
     @property
     def residents_reporting(self) -> int:
-        """The resident on the issue and the further ones who reported it (`reporters`)."""
+        """The resident on the issue, the further ones who reported it (`reporters`), and the
+        residents of the duplicates merged into it (`duplicates`)."""
         further = getattr(self, "further_reporters", None)
         if further is None:
-            further = self.reporters.count()
+            further = self.reporters.count() + self.duplicates.count()
         return 1 + further
+
+    @property
+    def has_resident(self) -> bool:
+        """Someone outside waits for an answer (事事有答复): a resident who left a name or a
+        phone, or who wrote in through the service card; such an issue needs a reply."""
+        return bool(self.resident_name or self.resident_phone) or self.source in (
+            self.Source.QR,
+            self.Source.PUBLIC,
+        )
+
+    @property
+    def tracking_url(self) -> str:
+        """The resident's tracking page, as a full link for a text message or a card."""
+        return settings.SITE_URL + reverse("residents:track", args=[self.reference])
 
     def search_document(self) -> str:
         """The bigrams that `IssueQuerySet.search` looks up."""
@@ -460,6 +529,11 @@ class IssueEvent(models.Model):
         SCHEDULE = "schedule", _("Follow-up visits scheduled")
         FOLLOW_UP = "follow_up", _("Follow-up visit recorded")
         REPORT = "report", _("Reported again")
+        REPLY = "reply", _("Reply to the resident")
+        CLOSE = "close", _("Closed without resolving")
+
+    # The actions a resident reads on the tracking page; every other entry is internal.
+    PUBLIC_ACTIONS = frozenset({Action.REPLY})
 
     issue = models.ForeignKey(Issue, models.CASCADE, related_name="events", verbose_name=_("issue"))
     actor = models.ForeignKey(
@@ -497,6 +571,10 @@ class IssueEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The event log is append-only.")
+
+    @property
+    def is_public(self) -> bool:
+        return self.action in self.PUBLIC_ACTIONS
 
 
 class IssueArea(models.Model):
@@ -729,8 +807,14 @@ class Attachment(models.Model):
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    # Empty for a resident's photo sent through the service card.
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
@@ -801,6 +885,7 @@ class Notification(models.Model):
         FOLLOW_UP_DUE = "follow_up_due", _("Follow-up visit due")
         FOLLOW_UP_OVERDUE = "overdue", _("Follow-up visit overdue")
         REOPENED = "reopened", _("Issue reopened")
+        RESIDENT = "resident", _("Concern sent by a resident")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

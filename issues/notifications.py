@@ -35,6 +35,15 @@ def staff_of(community_id: int) -> list[User]:
     )
 
 
+def grid_workers_of(grid_id: int) -> list[User]:
+    """The active grid workers of a grid, who are told of a resident's concern from it."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, grid_worker__is_active=True, grid_worker__grids=grid_id)
+        .distinct()
+    )
+
+
 def staff_ids_by_community(community_ids: Iterable[int]) -> dict[int, list[int]]:
     """The active staff of many communities in one query, as user ids by community id."""
     staff: dict[int, list[int]] = {}

@@ -241,7 +241,7 @@ def transition_issue(
         issue.refresh_from_db()
         raise TransitionRefused(_stale_message(issue))
     issue.refresh_from_db()
-    return IssueEvent.objects.create(
+    event = IssueEvent.objects.create(
         issue=issue,
         actor=by,
         action=action,
@@ -250,6 +250,11 @@ def transition_issue(
         to_status=t.target,
         created_at=now,
     )
+    from residents import texts
+
+    # A resident who left a phone hears of each change of state.
+    texts.tell_resident_on_commit(issue, event)
+    return event
 
 
 def default_due_at(issue: Issue, start: datetime | None = None) -> datetime:
@@ -331,14 +336,26 @@ def resolve_issue(
     seen_version: int | None = None,
     amount_recovered: Decimal | None = None,
     people_affected: int | None = None,
+    reply: str = "",
 ) -> IssueEvent:
-    """Resolve with a resolution text; a dispute needs a successful mediation first. A wage
+    """Resolve with a resolution text; a dispute needs a successful mediation first, and an
+    issue with a resident a reply to them (written before, or given here as `reply`). A wage
     case records the sum recovered and how many workers it concerns."""
+    from issues import replies
+
     check_allowed(issue, "resolve", by=by, seen_status=seen_status)
     resolution = resolution.strip()
     if not resolution:
         raise TransitionRefused(_("Write how the issue was resolved."))
     with transaction.atomic():
+        if reply.strip():
+            # The row is held and checked first: a stale resolution writes no reply, and its
+            # refusal names whoever really changed the issue, not this reply.
+            if not Issue.objects.select_for_update().filter(pk=issue.pk, status=seen_status):
+                issue.refresh_from_db()
+                raise TransitionRefused(_stale_message(issue))
+            replies.reply_to_resident(issue, by=by, text=reply)
+        replies.require_reply(issue)
         if (
             issue.category.is_dispute
             and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED)
@@ -419,12 +436,15 @@ def reopen_issue(
 
 def perform(issue: Issue, action: str, *, by: User, seen_status: str, **data: Any) -> IssueEvent:
     """Route an action from the issue page to its service."""
+    from issues.closing import close_issue
+
     services: dict[str, Callable[..., IssueEvent]] = {
         "list": list_issue,
         "handle_now": handle_now,
         "start": start_issue,
         "resolve": resolve_issue,
         "reopen": reopen_issue,
+        "close": close_issue,
     }
     if action not in services:
         raise TransitionRefused(_("You are not allowed to do that to this issue."))
@@ -490,8 +510,9 @@ def comment_on_issue(issue: Issue, *, by: User, note: str) -> IssueEvent:
     return _event(issue, IssueEvent.Action.COMMENT, by=by, note=note)
 
 
-def _resent(token: uuid.UUID, by: User) -> Issue | None:
-    """The issue a resent capture form already created, if it was `by`'s own form.
+def _resent(token: uuid.UUID, by: User | None) -> Issue | None:
+    """The issue a resent capture form already created, if it was `by`'s own form (`None`: a
+    resident's, through the service card).
 
     Someone else's token (copied from a page, or guessed) tells nothing: not the issue's
     reference, not even that it exists.
@@ -499,7 +520,7 @@ def _resent(token: uuid.UUID, by: User) -> Issue | None:
     existing = Issue.objects.filter(submission_token=token).first()
     if existing is None:
         return None
-    if existing.created_by_id != by.pk:
+    if existing.created_by_id != (by.pk if by is not None else None):
         raise TransitionRefused(_("This form has already been sent. Reload the page."))
     return existing
 
@@ -507,7 +528,7 @@ def _resent(token: uuid.UUID, by: User) -> Issue | None:
 @transaction.atomic
 def create_issue(
     *,
-    by: User,
+    by: User | None,
     courtyard: Courtyard,
     category: Category,
     title: str,
@@ -522,17 +543,31 @@ def create_issue(
     people_affected: int | None = None,
     amount_owed: Decimal | None = None,
     created_at: datetime | None = None,
+    resident_language: str = "",
 ) -> tuple[Issue, bool]:
-    """Log a concern. Returns (issue, created); a resent form returns the first issue."""
-    scope = Scope.for_user(by)
-    # The scope first: a token is answered with its issue only after the courtyard is checked.
-    if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
-        raise TransitionRefused(_("That courtyard is outside your grids."))
+    """Log a concern. Returns (issue, created); a resent form returns the first issue.
+
+    `by=None` is a resident writing through the service card (source `qr`): the card's link
+    names the courtyard, and the grid's workers and the community's staff are told.
+    """
+    if by is None:
+        if source != Issue.Source.QR or patrol is not None:
+            raise TransitionRefused(
+                _("Only a resident's report through the service card has no author.")
+            )
+    else:
+        scope = Scope.for_user(by)
+        # The scope first: a token is answered with its issue only after the courtyard is
+        # checked.
+        if not (scope.walks(courtyard.grid_id) or scope.is_staff_of(courtyard.grid.community_id)):
+            raise TransitionRefused(_("That courtyard is outside your grids."))
     if submission_token is not None:
         existing = _resent(submission_token, by)
         if existing is not None:
             return existing, False
-    if patrol is not None and (patrol.grid_worker_id != by.pk or patrol.ended_at is not None):
+    if patrol is not None and (
+        by is None or patrol.grid_worker_id != by.pk or patrol.ended_at is not None
+    ):
         raise TransitionRefused(_("That patrol is not yours or has ended."))
     if patrol is not None and not patrol.courtyards().filter(pk=courtyard.pk).exists():
         raise TransitionRefused(
@@ -556,6 +591,7 @@ def create_issue(
         submission_token=submission_token,
         people_affected=people_affected,
         amount_owed=amount_owed,
+        resident_language=resident_language,
     )
     issue.set_area_from_courtyard()
     issue.search_text = issue.search_document()
@@ -576,7 +612,16 @@ def create_issue(
         to_status=issue.status,
         created_at=now,
     )
-    if issue.urgency == Urgency.URGENT:
+    if issue.source == Issue.Source.QR:
+        # Nobody in the community saw it come in: the grid's workers and the staff are told,
+        # as for an urgent concern when it is one.
+        notifications.notify(
+            notifications.grid_workers_of(issue.grid_id)
+            + notifications.staff_of(issue.community_id),
+            Notification.Kind.URGENT if issue.is_urgent else Notification.Kind.RESIDENT,
+            issue=issue,
+        )
+    elif issue.urgency == Urgency.URGENT:
         notifications.notify(
             [u for u in notifications.staff_of(issue.community_id) if u != by],
             Notification.Kind.URGENT,
@@ -585,7 +630,7 @@ def create_issue(
     return issue, True
 
 
-def _attach(issue: Issue, photos: Iterable[CleanPhoto], *, by: User) -> int:
+def _attach(issue: Issue, photos: Iterable[CleanPhoto], *, by: User | None) -> int:
     """Store photos already checked and re-encoded (`issues.photos.clean_photo`)."""
     n = 0
     for photo in photos:
@@ -733,7 +778,7 @@ def record_mediation(
     return mediation
 
 
-def follow_up_assignee_id(issue: Issue) -> int:
+def follow_up_assignee_id(issue: Issue) -> int | None:
     """谁调解、谁回访: the last successful mediator, else whoever resolved the issue."""
     mediation = (
         issue.mediations.exclude(outcome=Mediation.Outcome.FAILED)
@@ -757,6 +802,10 @@ def schedule_follow_ups(issue: Issue) -> int:
     # and writes neither visits nor a second "scheduled" event.
     list(Issue.objects.select_for_update().filter(pk=issue.pk).values_list("pk", flat=True))
     assignee_id = follow_up_assignee_id(issue)
+    if assignee_id is None:
+        # Nobody acted on it in the app (a resident's report resolved without an event): the
+        # sweep does not retry, and staff see the issue resolved with no visits to make.
+        return 0
     days = sorted({int(d) for d in issue.category.follow_up_days if int(d) >= 0})
     # The offset of a reopened-and-resolved-again issue counts from the latest resolution,
     # under new visit numbers after the ones already made.

@@ -37,6 +37,10 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": Transition(
         frozenset({S.RESOLVED, S.REVISITED}), S.IN_PROGRESS, frozenset({A.STAFF, A.SYSTEM})
     ),
+    # Closed without resolving (duplicate, referred, not accepted), with a reply to the resident.
+    "close": Transition(
+        frozenset({S.COLLECTED, S.LISTED, S.IN_PROGRESS}), S.CLOSED, frozenset({A.STAFF})
+    ),
 }
 
 # What the user is told once they have done an action: a sentence of its own for each.
@@ -46,7 +50,12 @@ DONE = {
     "start": _("Work has started."),
     "resolve": _("Resolved."),
     "reopen": _("Reopened: it is in progress again."),
+    "close": _("Closed without resolving; the reply is on the resident's tracking page."),
 }
+
+# Who may write a reply to the resident (答复), the one public entry of the timeline: those who
+# act on the issue, not a grid worker who only walks its grid, nor an official.
+REPLY_ACTORS: frozenset[Actor] = frozenset({A.STAFF, A.ASSIGNEE})
 
 # The timestamp each state sets when an issue enters it.
 ENTERED_AT: dict[str, str] = {
@@ -54,6 +63,7 @@ ENTERED_AT: dict[str, str] = {
     S.IN_PROGRESS: "started_at",
     S.RESOLVED: "resolved_at",
     S.REVISITED: "revisited_at",
+    S.CLOSED: "closed_at",
 }
 
 
@@ -77,3 +87,7 @@ def is_allowed(
 def system_may(action: str, status: str) -> bool:
     """Transitions the system performs on its own (revisit; reopen on an unsatisfied visit)."""
     return is_allowed(action, {Actor.SYSTEM}, status)
+
+
+def may_reply(actors: set[Actor] | frozenset[Actor]) -> bool:
+    return bool(REPLY_ACTORS & actors)

@@ -46,6 +46,8 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.core import signing
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, RequestFactory, override_settings
@@ -77,6 +79,9 @@ from issues.models import (
 )
 from issues.tests.factories import FollowUpFactory, IssueFactory, MediationFactory, category
 from issues.workflow import TRANSITIONS
+from residents.models import CourtyardLink
+from residents.tests.factories import CourtyardLinkFactory
+from residents.views import SENT_SALT
 
 pytestmark = pytest.mark.django_db
 
@@ -282,6 +287,11 @@ class World:
         )
 
     @cached_property
+    def link(self) -> CourtyardLink:
+        """The courtyard's service-card link (its QR code)."""
+        return CourtyardLinkFactory(courtyard=self.courtyard)
+
+    @cached_property
     def patrol(self) -> Patrol:
         """A running patrol of the courtyard's grid, walked by its grid worker."""
         return Patrol.objects.create(
@@ -392,6 +402,27 @@ def capture_data(w: World) -> dict[str, Any]:
         "source": Issue.Source.VISIT,
         "token": str(uuid.uuid4()),
     }
+
+
+def report_data(w: World) -> dict[str, Any]:
+    """A resident's report. The public pages' rate limits count every case from this one
+    address: each case starts from none."""
+    cache.clear()
+    return {
+        "category": category("road").pk,
+        "description": "院门口路面塌陷。",
+        "token": str(uuid.uuid4()),
+    }
+
+
+def no_lookups_yet(w: World) -> dict[str, Any]:
+    cache.clear()
+    return {}
+
+
+# The public pages answer everyone alike, inside or outside any area; a report is taken from
+# every one of them.
+EVERYONE_ACTS = frozenset((role, scope) for role in ROLES for scope in SCOPES)
 
 
 def visit_data(w: World) -> dict[str, Any]:
@@ -579,7 +610,8 @@ MATRIX: dict[str, list[Case]] = {
             "resolve",
             "in_progress",
             STAFF_ACT,
-            fields=lambda w: {"resolve-resolution": "已修复。"},
+            # The issue has a resident: resolving it needs a reply to them.
+            fields=lambda w: {"resolve-resolution": "已修复。", "resolve-reply": "路面已修复。"},
             acts=acting("staff", "admin"),
         ),
         transition(
@@ -587,6 +619,17 @@ MATRIX: dict[str, list[Case]] = {
             "resolved",
             STAFF_ACT,
             fields=lambda w: {"reopen-reason": "住户反映仍有问题。"},
+            acts=acting("staff", "admin"),
+        ),
+        # Closing without resolving is the staff's, with a reply to the resident.
+        transition(
+            "close",
+            "collected",
+            STAFF_ACT,
+            fields=lambda w: {
+                "close-outcome": "not_accepted",
+                "close-reply": "经核实，不属于社区受理范围。",
+            },
             acts=acting("staff", "admin"),
         ),
         # Only the system revisits: no one may post it (the official is refused first).
@@ -627,6 +670,63 @@ MATRIX: dict[str, list[Case]] = {
             outside=everyone(302),
             data=lambda w: {"id": [w.notice_to_read.pk]},
             acts=acting("grid_worker", "staff", "official", "admin", outside=False),
+        ),
+    ],
+    # --- The residents' side. Public: the report page behind the card's QR code, the page
+    # after sending, tracking. The cards and their codes are the community staff's.
+    "residents:report": [
+        get_anywhere(lambda w: reverse("residents:report", args=[w.link.token]), PUBLIC),
+        Case(
+            "POST",
+            lambda w: reverse("residents:report", args=[w.link.token]),
+            everyone(302, 302),
+            outside=everyone(302, 302),
+            data=report_data,
+            acts=EVERYONE_ACTS,
+        ),
+    ],
+    "residents:sent": [
+        get_anywhere(
+            lambda w: reverse(
+                "residents:sent", args=[signing.dumps(w.collected.reference, salt=SENT_SALT)]
+            ),
+            PUBLIC,
+        )
+    ],
+    "residents:track_lookup": [get_anywhere(lambda w: reverse("residents:track_lookup"), PUBLIC)],
+    "residents:track": [
+        get_anywhere(ref_url("residents:track", "collected"), PUBLIC, data=no_lookups_yet)
+    ],
+    "residents:card": [
+        # Grid workers and officials read the courtyard but do not print its card.
+        get(lambda w: reverse("residents:card", args=[w.courtyard.pk]), answers(403, 200, 403, 200))
+    ],
+    "residents:community_cards": [
+        # A grid worker's area is their grids, not the whole community.
+        get(
+            lambda w: reverse("residents:community_cards", args=[w.grid.community_id]),
+            answers(404, 200, 403, 200),
+        )
+    ],
+    "residents:replace_link": [
+        get(
+            lambda w: reverse("residents:replace_link", args=[w.link.courtyard_id]),
+            answers(403, 200, 403, 200),
+        ),
+        post(
+            lambda w: reverse("residents:replace_link", args=[w.link.courtyard_id]),
+            answers(403, 302, 403, 302),
+            acts=acting("staff", "admin"),
+        ),
+    ],
+    "residents:reply": [
+        post_only(ref_url("residents:reply", "collected")),
+        # The grid worker reaches the issue but does not answer for the community (409).
+        post(
+            ref_url("residents:reply", "collected"),
+            STAFF_ACT,
+            data=lambda w: {"reply-text": "已安排人员处理。"},
+            acts=acting("staff", "admin"),
         ),
     ],
     # --- Areas and patrols
@@ -700,6 +800,7 @@ def snapshot() -> tuple[Any, ...]:
         list(FollowUp.objects.order_by("pk").values_list("pk", "done_at")),
         list(Patrol.objects.order_by("pk").values_list("pk", "ended_at")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        list(CourtyardLink.objects.order_by("pk").values_list("pk", "replaced_at")),
     )
 
 

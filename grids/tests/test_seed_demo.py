@@ -139,6 +139,7 @@ def test_it_keeps_the_state_timestamps_in_step_with_the_log(seeded: str) -> None
         "in_progress": "started_at",
         "resolved": "resolved_at",
         "revisited": "revisited_at",
+        "closed": "closed_at",
     }
     for issue in Issue.objects.prefetch_related("events"):
         last: dict[str, object] = {}
@@ -150,6 +151,11 @@ def test_it_keeps_the_state_timestamps_in_step_with_the_log(seeded: str) -> None
         if issue.is_open:
             assert issue.resolved_at is None
             assert issue.revisited_at is None
+        elif issue.status == Issue.Status.CLOSED:
+            # Closed without resolving, with the reply to the resident that closing needs.
+            assert issue.outcome
+            assert issue.resolved_at is None
+            assert any(e.action == "reply" for e in issue.events.all())
         else:
             assert issue.resolution
 
@@ -213,3 +219,16 @@ def test_it_leaves_beat_nothing_to_send_about_the_past(seeded: str, mailoutbox) 
 
     assert Notification.objects.count() == before
     assert mailoutbox == []
+
+
+def test_it_prints_each_courtyards_public_link_and_service_numbers(seeded: str) -> None:
+    from residents.models import CourtyardLink, ServiceNumber
+
+    links = CourtyardLink.objects.current().select_related("courtyard")
+    assert links.count() == Courtyard.objects.count()
+    for link in links:
+        assert f"{link.courtyard.name}: {link.public_url}" in seeded
+    assert ServiceNumber.objects.filter(community__name="慈松塘社区").exists()
+    # Idempotent: a second run issues no new links.
+    seed()
+    assert CourtyardLink.objects.count() == links.count()

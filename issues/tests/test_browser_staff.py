@@ -91,15 +91,23 @@ def test_it_lists_starts_and_resolves_an_issue_from_its_page(
     form.locator("select").select_option(str(assignee.pk))
     form.locator("button").click()
     page.get_by_test_id("action-start").locator("button").click()
-    page.get_by_test_id("action-resolve").locator("textarea").fill("已清理通道并设置禁停标识。")
+    resolve = page.get_by_test_id("action-resolve")
+    resolve.locator("textarea[name=resolve-resolution]").fill("已清理通道并设置禁停标识。")
+    # The issue has a resident: the answer to them goes with the resolution.
+    resolve.locator("textarea[name=resolve-reply]").fill("通道已清理，谢谢您的反映。")
     shot(page, "issue-page-desktop.png")
-    page.get_by_test_id("action-resolve").locator("button").click()
+    resolve.locator("button").click()
     page.get_by_test_id("action-reopen").wait_for()
 
     issue.refresh_from_db()
     assert issue.status == Issue.Status.RESOLVED
     assert issue.resolution == "已清理通道并设置禁停标识。"
-    assert list(issue.events.values_list("action", flat=True)) == ["list", "start", "resolve"]
+    assert list(issue.events.values_list("action", flat=True)) == [
+        "list",
+        "start",
+        "reply",
+        "resolve",
+    ]
     assert "已清理通道并设置禁停标识。" in page.get_by_test_id("timeline").inner_text()
 
 

@@ -62,7 +62,9 @@ def test_it_schedules_follow_ups_in_the_worker_after_resolve(worker_runs, courty
 
     # Autocommit: the transaction commits when resolve_issue returns, and on commit the task
     # goes to the broker.
-    services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="双方已和解。")
+    services.resolve_issue(
+        issue, by=staff, seen_status="in_progress", resolution="双方已和解。", reply="已答复居民。"
+    )
 
     assert wait_for(lambda: FollowUp.objects.filter(issue=issue).count() == 3)
     issue.refresh_from_db()

@@ -40,7 +40,9 @@ def resolved_dispute(courtyard, staff) -> Issue:
 
 def test_it_creates_each_visit_once_when_the_task_runs_twice(courtyard, staff):
     issue = resolved_dispute(courtyard, staff)
-    services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="已和解。")
+    services.resolve_issue(
+        issue, by=staff, seen_status="in_progress", resolution="已和解。", reply="已答复居民。"
+    )
     # A resent message, as a redelivery after a lost acknowledgement would be.
     tasks.schedule_follow_ups.delay(issue.pk)
     tasks.schedule_follow_ups.delay(issue.pk)
@@ -60,7 +62,9 @@ def test_it_resolves_with_the_broker_down_and_the_sweep_schedules_later(
 
     with monkeypatch.context() as m:
         m.setattr(app, "send_task", broker_down)
-        services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="已和解。")
+        services.resolve_issue(
+            issue, by=staff, seen_status="in_progress", resolution="已和解。", reply="已答复居民。"
+        )
 
     issue.refresh_from_db()
     assert issue.status == Issue.Status.RESOLVED  # the user's work is kept

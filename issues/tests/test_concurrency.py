@@ -125,8 +125,12 @@ def test_it_keeps_the_first_resolution_of_two(courtyard, staff, assignee):
 
     results = race(
         issue,
-        lambda i, seen: services.resolve_issue(i, by=staff, seen_status=seen, resolution="甲"),
-        lambda i, seen: services.resolve_issue(i, by=assignee, seen_status=seen, resolution="乙"),
+        lambda i, seen: services.resolve_issue(
+            i, by=staff, seen_status=seen, resolution="甲", reply="已答复居民。"
+        ),
+        lambda i, seen: services.resolve_issue(
+            i, by=assignee, seen_status=seen, resolution="乙", reply="已答复居民。"
+        ),
     )
 
     won, lost = outcome(results)

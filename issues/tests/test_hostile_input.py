@@ -208,7 +208,11 @@ def world(
     post("issues:transition", {"start-seen_status": "listed"}, "start")
     post(
         "issues:transition",
-        {"resolve-seen_status": "in_progress", "resolve-resolution": payload("re")},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": payload("re"),
+            "resolve-reply": "已答复居民。",
+        },
         "resolve",
     )
     issue.refresh_from_db()
@@ -389,7 +393,11 @@ def test_it_keeps_refused_text_escaped(client, staff, world):
 
     r = client.post(
         reverse("issues:transition", args=[issue.reference, "resolve"]),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": payload("re")},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": payload("re"),
+            "resolve-reply": "已答复居民。",
+        },
     )
 
     assert r.status_code == 409

@@ -103,7 +103,7 @@ def test_it_offers_staff_the_list_action_on_a_collected_issue(client, staff, iss
 
     r = client.get(url(issue))
 
-    assert action_forms(r) == ["list"]
+    assert action_forms(r) == ["list", "close"]
     assert 'data-testid="action-list"' in r.content.decode()
     # A collected issue is assigned by listing it; reassigning comes after.
     assert r.context["assign_form"] is None
@@ -115,7 +115,7 @@ def test_it_offers_staff_handle_now_only_on_an_urgent_issue(client, staff, issue
     assert "handle_now" not in action_forms(client.get(url(issue)))
 
     Issue.objects.filter(pk=issue.pk).update(urgency=Urgency.URGENT)
-    assert action_forms(client.get(url(issue))) == ["list", "handle_now"]
+    assert action_forms(client.get(url(issue))) == ["list", "handle_now", "close"]
 
 
 def test_it_offers_the_logging_grid_worker_handle_now_on_an_urgent_issue(
@@ -135,10 +135,11 @@ def test_it_offers_the_logging_grid_worker_handle_now_on_an_urgent_issue(
 def test_it_offers_the_assignee_start_and_resolve(client, assignee, issue):
     Issue.objects.filter(pk=issue.pk).update(status=S.LISTED, assignee=assignee)
     client.force_login(assignee)
-    assert action_forms(client.get(url(issue))) == ["start"]
+    # The assignee here is also the community's staff, who may close without resolving.
+    assert action_forms(client.get(url(issue))) == ["start", "close"]
 
     Issue.objects.filter(pk=issue.pk).update(status=S.IN_PROGRESS)
-    assert action_forms(client.get(url(issue))) == ["resolve"]
+    assert action_forms(client.get(url(issue))) == ["resolve", "close"]
 
 
 def test_it_shows_an_official_no_actions_and_masks_the_resident(client, official, issue):
@@ -269,7 +270,11 @@ def test_it_resolves_with_the_resolution_text(client, staff, issue):
 
     r = client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "已联系施工队修复路面。"},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "已联系施工队修复路面。",
+            "resolve-reply": "已答复居民。",
+        },
     )
 
     assert r.status_code == 302
@@ -277,7 +282,9 @@ def test_it_resolves_with_the_resolution_text(client, staff, issue):
     assert issue.status == S.RESOLVED
     assert issue.resolution == "已联系施工队修复路面。"
     assert issue.resolved_at is not None
-    event = issue.events.get()
+    # The reply to the resident comes first, then the resolution.
+    reply, event = issue.events.all()
+    assert (reply.action, reply.note) == ("reply", "已答复居民。")
     assert (event.action, event.note, event.to_status) == (
         "resolve",
         "已联系施工队修复路面。",
@@ -292,7 +299,11 @@ def test_it_refuses_to_resolve_without_a_resolution(client, staff, issue):
 
     r = client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "  "},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "  ",
+            "resolve-reply": "已答复居民。",
+        },
     )
 
     assert r.status_code == 409
@@ -307,7 +318,11 @@ def test_it_refuses_to_resolve_a_dispute_before_its_mediation(client, staff, iss
 
     r = client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "双方和解。"},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "双方和解。",
+            "resolve-reply": "已答复居民。",
+        },
     )
 
     assert r.status_code == 409
@@ -423,7 +438,11 @@ def test_it_records_a_mediation(client, staff, issue):
     # Now the dispute can be resolved.
     r = client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "按协议修复。"},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "按协议修复。",
+            "resolve-reply": "已答复居民。",
+        },
     )
     assert r.status_code == 302
     issue.refresh_from_db()
@@ -472,7 +491,11 @@ def test_it_refuses_a_stale_resolve_and_keeps_the_typed_text(client, staff, assi
     client.force_login(assignee)
     client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "已修复。"},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "已修复。",
+            "resolve-reply": "已答复居民。",
+        },
     )
     issue.refresh_from_db()
     before = (issue.status, issue.resolved_at, issue.resolution, issue.last_activity_at)
@@ -481,7 +504,11 @@ def test_it_refuses_a_stale_resolve_and_keeps_the_typed_text(client, staff, assi
 
     r = client.post(
         transition(issue, "resolve"),
-        {"resolve-seen_status": "in_progress", "resolve-resolution": "我写的办理结果，很长。"},
+        {
+            "resolve-seen_status": "in_progress",
+            "resolve-resolution": "我写的办理结果，很长。",
+            "resolve-reply": "已答复居民。",
+        },
     )
 
     assert r.status_code == 409
@@ -612,11 +639,11 @@ def test_it_draws_the_page_in_the_same_queries_with_5_and_50_events(
         while issue.events.count() < n:
             IssueEventFactory(issue=issue, actor=actors[issue.events.count() % 4])
         # 1. session, 2. user, 3. scope, 4. the issue with its category, courtyard, grid,
-        # community, assignee, logger and patrol, 5. events with their actors, 6. follow-up
-        # visits with assignee and visitor, 7. photos, 8. mediations with their mediators,
-        # 9. the further residents who reported it, 10. the unread badge, 11. the people the
-        # assign form offers
-        with django_assert_num_queries(11):
+        # community, assignee, logger, patrol and original, 5. events with their actors,
+        # 6. follow-up visits with assignee and visitor, 7. photos, 8. mediations with their
+        # mediators, 9. the further residents who reported it, 10. the reports merged into it,
+        # 11. the unread badge, 12. the people the assign form offers
+        with django_assert_num_queries(12):
             r = client.get(url(issue))
         assert r.status_code == 200
         assert len(r.context["events"]) == n

@@ -386,6 +386,7 @@ def test_it_counts_each_tab_under_the_other_filters(client, staff, make):
         "in_progress": 1,
         "resolved": 5,
         "revisited": 1,
+        "closed": 0,
         "all": 13,
     }
 
@@ -398,6 +399,7 @@ def test_it_counts_each_tab_under_the_other_filters(client, staff, make):
         "in_progress": 1,
         "resolved": 4,
         "revisited": 1,
+        "closed": 0,
         "all": 11,
     }
     assert r.context["total"] == 4 == len(refs(r))

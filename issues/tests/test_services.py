@@ -95,7 +95,7 @@ DATA = {
     "list": {},
     "handle_now": {},
     "start": {},
-    "resolve": {"resolution": "已重新铺设路面。"},
+    "resolve": {"resolution": "已重新铺设路面。", "reply": "路面已重新铺好。"},
     "reopen": {"reason": "住户反映雨后仍有积水。"},
 }
 SOURCE = {
@@ -157,8 +157,9 @@ def test_it_lets_each_allowed_actor_act(request, make_issue, action, role):
     assert issue.status == target
     assert getattr(issue, workflow.ENTERED_AT[target]) == NOW
     assert issue.last_activity_at == NOW
-    # The timeline is built from this row: exactly one event, with actor and both states.
-    assert issue.events.get() == event
+    # The timeline is built from this row: exactly one event, with actor and both states
+    # (resolving also writes the reply to the resident that it needs).
+    assert issue.events.exclude(action=IssueEvent.Action.REPLY).get() == event
     assert (event.actor, event.action, event.from_status, event.to_status) == (
         user,
         action,
@@ -397,11 +398,18 @@ def test_it_starts_a_listed_issue(courtyard, grid_worker):
 def test_it_resolves_with_the_resolution_and_enqueues_the_follow_ups(
     courtyard, assignee, enqueued, django_capture_on_commit_callbacks
 ):
-    issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS, assignee=assignee)
+    # No phone: no text message to the resident among the callbacks.
+    issue = IssueFactory(
+        courtyard=courtyard, status=S.IN_PROGRESS, assignee=assignee, resident_phone=""
+    )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         event = services.resolve_issue(
-            issue, by=assignee, seen_status="in_progress", resolution="  已重新铺设路面。 "
+            issue,
+            by=assignee,
+            seen_status="in_progress",
+            resolution="  已重新铺设路面。 ",
+            reply="已答复居民。",
         )
 
     issue.refresh_from_db()
@@ -410,7 +418,9 @@ def test_it_resolves_with_the_resolution_and_enqueues_the_follow_ups(
         NOW,
         "已重新铺设路面。",
     )
-    assert issue.events.get() == event
+    # The resolution's event, and the reply to the resident that resolving needs.
+    assert list(issue.events.values_list("action", flat=True)) == ["reply", "resolve"]
+    assert issue.events.last() == event
     assert (event.actor, event.from_status, event.to_status, event.note) == (
         assignee,
         "in_progress",
@@ -436,6 +446,7 @@ def test_it_records_the_amount_recovered(courtyard, staff):
         seen_status="in_progress",
         resolution="包工头已支付全部工资。",
         amount_recovered=Decimal("48000.00"),
+        reply="已答复居民。",
     )
 
     assert fresh(issue).amount_recovered == Decimal("48000.00")
@@ -450,7 +461,11 @@ def test_it_refuses_to_resolve_without_a_resolution(
     with django_capture_on_commit_callbacks() as callbacks:
         assert_refused_and_unchanged(
             lambda: services.resolve_issue(
-                issue, by=staff, seen_status="in_progress", resolution=resolution
+                issue,
+                by=staff,
+                seen_status="in_progress",
+                resolution=resolution,
+                reply="已答复居民。",
             ),
             issue,
         )
@@ -465,7 +480,11 @@ def test_it_refuses_to_resolve_a_dispute_without_a_mediation(
     with django_capture_on_commit_callbacks() as callbacks:
         refused = assert_refused_and_unchanged(
             lambda: services.resolve_issue(
-                issue, by=staff, seen_status="in_progress", resolution="双方已和解。"
+                issue,
+                by=staff,
+                seen_status="in_progress",
+                resolution="双方已和解。",
+                reply="已答复居民。",
             ),
             issue,
         )
@@ -479,7 +498,11 @@ def test_it_refuses_to_resolve_a_dispute_whose_only_mediation_failed(courtyard, 
 
     assert_refused_and_unchanged(
         lambda: services.resolve_issue(
-            issue, by=staff, seen_status="in_progress", resolution="双方已和解。"
+            issue,
+            by=staff,
+            seen_status="in_progress",
+            resolution="双方已和解。",
+            reply="已答复居民。",
         ),
         issue,
     )
@@ -491,7 +514,9 @@ def test_it_resolves_a_dispute_after_a_mediation(courtyard, staff, outcome):
     MediationFactory(issue=issue, outcome=Mediation.Outcome.FAILED, agreement="")
     MediationFactory(issue=issue, outcome=outcome)
 
-    services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="双方已和解。")
+    services.resolve_issue(
+        issue, by=staff, seen_status="in_progress", resolution="双方已和解。", reply="已答复居民。"
+    )
 
     assert fresh(issue).status == S.RESOLVED
 
@@ -508,7 +533,9 @@ def test_it_still_resolves_when_the_broker_is_down(
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="已修复。")
+        services.resolve_issue(
+            issue, by=staff, seen_status="in_progress", resolution="已修复。", reply="已答复居民。"
+        )
 
     assert fresh(issue).status == S.RESOLVED
     assert not issue.follow_ups.exists()
@@ -557,7 +584,13 @@ def test_it_refuses_to_reopen_without_a_reason(courtyard, staff, reason):
 
 def test_it_drops_the_pending_visits_when_staff_reopen(time_machine, courtyard, staff, grid_worker):
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS, assignee=grid_worker)
-    services.resolve_issue(issue, by=grid_worker, seen_status="in_progress", resolution="已修复。")
+    services.resolve_issue(
+        issue,
+        by=grid_worker,
+        seen_status="in_progress",
+        resolution="已修复。",
+        reply="已答复居民。",
+    )
     services.schedule_follow_ups(fresh(issue))
     assert issue.follow_ups.count() == 1
 
@@ -568,7 +601,11 @@ def test_it_drops_the_pending_visits_when_staff_reopen(time_machine, courtyard, 
     later = NOW + timedelta(days=1)
     time_machine.move_to(later, tick=False)
     services.resolve_issue(
-        fresh(issue), by=grid_worker, seen_status="in_progress", resolution="已再次修复。"
+        fresh(issue),
+        by=grid_worker,
+        seen_status="in_progress",
+        resolution="已再次修复。",
+        reply="已答复居民。",
     )
     assert services.schedule_follow_ups(fresh(issue)) == 1
     assert list(issue.follow_ups.values_list("visit_no", "due_at")) == [
@@ -629,12 +666,18 @@ def test_it_refuses_a_stale_resolve(
 ):
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS, assignee=assignee)
     stale = fresh(issue)
-    services.resolve_issue(issue, by=assignee, seen_status="in_progress", resolution="已修复。")
+    services.resolve_issue(
+        issue, by=assignee, seen_status="in_progress", resolution="已修复。", reply="已答复居民。"
+    )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         refused = assert_refused_and_unchanged(
             lambda: services.resolve_issue(
-                stale, by=staff, seen_status="in_progress", resolution="另一种说法。"
+                stale,
+                by=staff,
+                seen_status="in_progress",
+                resolution="另一种说法。",
+                reply="已答复居民。",
             ),
             issue,
         )
@@ -1017,7 +1060,9 @@ def resolved_dispute(courtyard, staff, grid_worker) -> Issue:
     )
     MediationFactory(issue=issue, mediator=UserFactory(), outcome=Mediation.Outcome.FAILED)
     MediationFactory(issue=issue, mediator=grid_worker, outcome=Mediation.Outcome.AGREEMENT)
-    services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="双方已和解。")
+    services.resolve_issue(
+        issue, by=staff, seen_status="in_progress", resolution="双方已和解。", reply="已答复居民。"
+    )
     return fresh(issue)
 
 
@@ -1050,7 +1095,13 @@ def test_it_schedules_an_ordinary_issues_visit_for_its_resolver(courtyard, grid_
         category=category("sanitation"),
         assignee=grid_worker,
     )
-    services.resolve_issue(issue, by=grid_worker, seen_status="in_progress", resolution="已清运。")
+    services.resolve_issue(
+        issue,
+        by=grid_worker,
+        seen_status="in_progress",
+        resolution="已清运。",
+        reply="已答复居民。",
+    )
 
     assert services.schedule_follow_ups(fresh(issue)) == 1
 
@@ -1067,7 +1118,9 @@ def test_it_takes_the_offsets_from_the_category(courtyard, staff):
     road.follow_up_days = [30, 1, 1]
     road.save()
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS, category=road)
-    services.resolve_issue(issue, by=staff, seen_status="in_progress", resolution="已修复。")
+    services.resolve_issue(
+        issue, by=staff, seen_status="in_progress", resolution="已修复。", reply="已答复居民。"
+    )
 
     services.schedule_follow_ups(fresh(issue))
 
@@ -1183,7 +1236,11 @@ def test_it_numbers_the_visits_after_a_second_resolution_on(
     time_machine.move_to(NOW + timedelta(days=10), tick=False)
 
     services.resolve_issue(
-        fresh(resolved_dispute), by=staff, seen_status="in_progress", resolution="再次调解成功。"
+        fresh(resolved_dispute),
+        by=staff,
+        seen_status="in_progress",
+        resolution="再次调解成功。",
+        reply="已答复居民。",
     )
     assert services.schedule_follow_ups(fresh(resolved_dispute)) == 3
     assert services.schedule_follow_ups(fresh(resolved_dispute)) == 0
@@ -1328,7 +1385,11 @@ def test_it_sweeps_an_issue_resolved_again_while_the_broker_was_down(
     record(visits[0], grid_worker, FollowUp.Satisfaction.UNSATISFIED)
     # Resolved again; its on-commit task never reached a worker.
     services.resolve_issue(
-        fresh(resolved_dispute), by=staff, seen_status="in_progress", resolution="再次调解成功。"
+        fresh(resolved_dispute),
+        by=staff,
+        seen_status="in_progress",
+        resolution="再次调解成功。",
+        reply="已答复居民。",
     )
     time_machine.move_to(NOW + timedelta(days=4, minutes=10), tick=False)
 

@@ -174,7 +174,9 @@ def test_every_way_of_writing_keeps_them_exact(spread, community, staff):
     district_id = community.subdistrict.district_id
     open_issue = next(i for i in spread if i.status == S.IN_PROGRESS)
     MediationFactory(issue=open_issue, mediator=staff)
-    services.resolve_issue(open_issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已修复。")
+    services.resolve_issue(
+        open_issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已修复。", reply="已答复居民。"
+    )
     assert exact()
     resolved = Issue.objects.get(pk=open_issue.pk)
     services.reopen_issue(resolved, by=staff, seen_status=S.RESOLVED, reason="又坏了。")
@@ -481,3 +483,16 @@ def test_a_reminder_or_a_title_changes_no_tally(spread):
 
     assert {t["pending"] for t in tallies.stats().values()} == {0}
     assert exact()
+
+
+def test_closing_without_resolving_keeps_them_exact(spread, community, staff):
+    from issues import closing
+
+    issue = next(i for i in spread if i.status in Issue.OPEN_STATUSES)
+    closing.close_issue(
+        issue, by=staff, seen_status=issue.status, outcome="not_accepted", reply="不予受理。"
+    )
+
+    assert Issue.objects.get(pk=issue.pk).status == S.CLOSED
+    assert exact()
+    assert_same_dashboards(community.subdistrict.district_id)

@@ -60,7 +60,18 @@ def test_it_offers_handling_at_once_for_urgent_issues_alone():
     assert not is_allowed("handle_now", {A.LOGGER}, S.COLLECTED, is_urgent=False)
     assert not is_allowed("handle_now", {A.STAFF}, S.COLLECTED, is_urgent=False)
     # Nothing else depends on urgency.
-    assert allowed_actions({A.STAFF}, S.COLLECTED, is_urgent=False) == ["list"]
+    assert allowed_actions({A.STAFF}, S.COLLECTED, is_urgent=False) == ["list", "close"]
+
+
+@pytest.mark.parametrize("open_status", [S.COLLECTED, S.LISTED, S.IN_PROGRESS])
+def test_it_lets_staff_alone_close_an_open_issue_for_good(open_status):
+    assert walk([("close", {A.STAFF})], open_status) == [open_status, S.CLOSED]
+    for actors in EVERY_ACTOR_SET:
+        if A.STAFF not in actors:
+            assert not is_allowed("close", actors, open_status)
+    # Closed is the end: nobody moves it on, and the system neither.
+    assert allowed_actions(set(PEOPLE), S.CLOSED) == []
+    assert not any(system_may(action, S.CLOSED) for action in workflow.TRANSITIONS)
 
 
 def test_it_leaves_listing_and_reopening_to_staff():

@@ -86,7 +86,7 @@ WALKS = {"grid_worker": "grid", "other_grid_worker": "other_grid"}
 STATES = {S.COLLECTED} | {s for t in TRANSITIONS.values() for s in (*t.sources, t.target)}
 # (action, from, to) of every state change a person or the system may make.
 EDGES = {(name, s, t.target) for name, t in TRANSITIONS.items() for s in t.sources}
-PERSON_ACTIONS = ("list", "handle_now", "start", "resolve", "reopen", "revisit")
+PERSON_ACTIONS = ("list", "handle_now", "start", "resolve", "reopen", "close", "revisit")
 
 # Each example starts from these issues: (category, urgency, grid, logged by). Two disputes
 # (one urgent, so handle_now meets the mediation guard), and one of the other grid, so that
@@ -289,7 +289,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             return issue.urgency == Urgency.URGENT
         if action == "resolve":
             return bool(text.strip()) and (not issue.category.is_dispute or self.mediated(issue))
-        if action == "reopen":
+        if action in ("reopen", "close"):
             return bool(text.strip())
         return True
 
@@ -318,8 +318,9 @@ class WorkflowMachine(RuleBasedStateMachine):
             "list": {"assignee": self.users.get(assignee or ""), "note": text},
             "handle_now": {"note": text},
             "start": {"note": text},
-            "resolve": {"resolution": text},
+            "resolve": {"resolution": text, "reply": text},
             "reopen": {"reason": text},
+            "close": {"outcome": Issue.Outcome.NOT_ACCEPTED, "reply": text},
         }[action]
         if action == "resolve" and issue.category.code == "wage_arrears":
             data["amount_recovered"] = amount
@@ -719,7 +720,11 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert issue.revisited_at == (entered[S.REVISITED] if status == S.REVISITED else None)
         if closed:
             assert issue.resolution == last_resolution
-        if status != S.COLLECTED:
+        if status == S.CLOSED:
+            # Closed without resolving: straight from whichever open state it was in.
+            assert issue.closed_at == entered[S.CLOSED]
+            assert issue.outcome
+        elif status != S.COLLECTED:
             assert issue.due_at is not None
         # Every event is written with the issue's last activity, the last one last.
         assert issue.last_activity_at == max(events, key=lambda e: e.pk).created_at
@@ -735,7 +740,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         for v in visits:
             if v.is_done:
                 assert all((v.method, v.satisfaction, v.done_by_id)), v
-        if issue.is_open:
+        if issue.is_open or issue.status == S.CLOSED:
             assert not pending, f"an {issue.status} issue has visits pending: {pending}"
             return
         resolved_at = issue.resolved_at
@@ -944,7 +949,9 @@ def test_a_second_resolution_gets_every_visit_after_a_later_visit_was_made_first
     """
     time_machine.move_to(NOW, tick=False)
     issue = IssueFactory(courtyard=courtyard, category=category("electrical"), status=S.IN_PROGRESS)
-    services.resolve_issue(issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已更换电线。")
+    services.resolve_issue(
+        issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已更换电线。", reply="已答复居民。"
+    )
     tasks.schedule_follow_ups(issue.pk)
     services.record_follow_up(
         issue.follow_ups.select_related("issue").get(visit_no=2),
@@ -956,7 +963,9 @@ def test_a_second_resolution_gets_every_visit_after_a_later_visit_was_made_first
     time_machine.move_to(again, tick=False)
 
     issue.refresh_from_db()
-    services.resolve_issue(issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已换空开。")
+    services.resolve_issue(
+        issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已换空开。", reply="已答复居民。"
+    )
     tasks.schedule_follow_ups(issue.pk)
 
     visits = issue.follow_ups.filter(created_at__gte=again)

@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from grassroots.http import AuthedRequest
-from issues import services
+from issues import replies, services
 from issues.forms import (
     AssignForm,
     CommentForm,
     FollowUpForm,
     MediationForm,
+    ReplyForm,
     TransitionForm,
 )
 from issues.models import (
@@ -51,8 +52,9 @@ def detail_context(
     ]
     contributor = services.can_contribute(user, issue)
     reporters = list(issue.reporters.all())
-    # The count with_reporter_count() annotates on list rows, set here from the rows read.
-    issue.further_reporters = len(reporters)  # type: ignore[attr-defined]
+    # The count with_reporter_count() annotates on list rows: the further residents read here,
+    # and the reports merged into this one as duplicates.
+    issue.further_reporters = len(reporters) + issue.duplicates.count()  # type: ignore[attr-defined]
     follow_ups = list(issue.follow_ups.select_related("assignee", "done_by"))
     return {
         "issue": issue,
@@ -73,6 +75,8 @@ def detail_context(
             else None
         ),
         "comment_form": forms.get("comment") or (CommentForm() if contributor else None),
+        "reply_form": forms.get("reply")
+        or (ReplyForm() if replies.may_reply(user, issue) else None),
         "mediation_form": forms.get("mediation")
         or (MediationForm() if services.may_record_mediation(user, issue) else None),
         "visit_forms": {
@@ -108,7 +112,9 @@ def after_action(
     issue = visible_issue(request, issue.reference)
     context = detail_context(request, issue, forms)
     shown = {id(f) for _a, f in context["action_forms"]} | {
-        id(context[k]) for k in ("assign_form", "comment_form", "mediation_form") if context[k]
+        id(context[k])
+        for k in ("assign_form", "comment_form", "mediation_form", "reply_form")
+        if context[k]
     }
     # A refused form that the new state no longer offers still gives back what was typed.
     context["kept"] = [
@@ -129,7 +135,7 @@ def after_action(
 @require_POST
 def issue_transition(request: AuthedRequest, reference: str, action: str) -> HttpResponse:
     issue = acting_issue(request, reference)
-    if action not in ("list", "handle_now", "start", "resolve", "reopen"):
+    if action not in ("list", "handle_now", "start", "resolve", "reopen", "close"):
         raise Http404
     form = TransitionForm(request.POST, action=action, issue=issue)
     if form.is_valid():

@@ -22,7 +22,14 @@ def is_id(value: str) -> bool:
 def visible_issue(request: AuthedRequest, reference: str) -> Issue:
     return get_object_or_404(
         Issue.objects.visible_to(request.user).select_related(
-            "category", "courtyard", "grid", "community", "assignee", "created_by", "patrol"
+            "category",
+            "courtyard",
+            "grid",
+            "community",
+            "assignee",
+            "created_by",
+            "patrol",
+            "duplicate_of",
         ),
         reference=reference.upper(),
     )

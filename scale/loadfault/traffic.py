@@ -281,6 +281,8 @@ class Traffic:
             body = {f"{action}-seen_status": seen.group(1)}
             if action == "resolve":
                 body["resolve-resolution"] = "已到现场处理，居民认可。"
+                # The concern has a resident: resolving it needs a reply to them.
+                body["resolve-reply"] = "已到现场处理，谢谢您的反映。"
             reply = office.call("transition POST", "POST", f"/issues/{ref}/{action}/", body)
             if reply is None:
                 return

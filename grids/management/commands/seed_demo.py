@@ -46,9 +46,29 @@ from issues.models import (
     Notification,
     Urgency,
 )
+from residents import demo as residents_demo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# Closed without resolving: (outcome, the body referred to, the reply to the resident).
+CLOSINGS = [
+    (
+        "referred",
+        "城关区住房和城乡建设局",
+        "您反映的房屋结构安全问题属于区住建局职责，社区已转交该局办理，请留意其联系。",
+    ),
+    (
+        "referred",
+        "城关区人力资源和社会保障局",
+        "您反映的欠薪问题已转交区人社局劳动保障监察大队办理，社区会跟进进展。",
+    ),
+    (
+        "not_accepted",
+        "",
+        "经核实，该事项属于个人之间的合同纠纷，不属于社区受理范围，建议通过法律途径解决。",
+    ),
+]
 
 SEED = 2026
 ISSUE_COUNT = 300
@@ -453,6 +473,8 @@ class IssueSeeder:
             story.move("list", lister, at, note, assignee=assignee, due_at=due)
             story.notify([assignee], Notification.Kind.ASSIGNED, at, by=lister)
             if target == S.LISTED:
+                if rng.random() < 0.15 and self.close(story, place, at):
+                    return
                 self.interim(story, place, at, now - timedelta(minutes=5), closing=False)
                 return
             started = story.office(at + timedelta(hours=hours_to_start * scale), after=at)
@@ -491,6 +513,20 @@ class IssueSeeder:
             self.resolve(story, place, again, again=True)
         if target == S.REVISITED:
             self.revisit(story)
+
+    def close(self, story: Story, place: Place, after: datetime) -> bool:
+        """Close a listed issue without resolving it (referred, not accepted), with the reply
+        to the resident that closing needs; False when the calendar leaves no room."""
+        rng = story.rng
+        at = story.office(after + timedelta(hours=rng.uniform(2, 30)), after=after)
+        if at > self.now - timedelta(hours=1):
+            return False
+        outcome, body, reply = rng.choice(CLOSINGS)
+        by = rng.choice(place.staff)
+        story.log(IssueEvent.Action.REPLY, by, at - timedelta(seconds=30), reply)
+        note = f"已转办：{body}。" if body else "不予受理。"
+        story.move("close", by, at, note, outcome=outcome, referred_to=body)
+        return True
 
     def interim(
         self, story: Story, place: Place, start: datetime, end: datetime, *, closing: bool
@@ -562,6 +598,9 @@ class IssueSeeder:
         if again:
             resolution = f"重新处理：{resolution}"
         resolver = issue.assignee if rng.random() < 0.8 else rng.choice(place.staff)
+        if issue.has_resident:
+            # 事事有答复: the resident's answer comes before the resolution, as the service asks.
+            story.log(IssueEvent.Action.REPLY, resolver, at - timedelta(seconds=30), resolution)
         story.move("resolve", resolver, at, resolution, resolution=resolution, **changes)
         story.resolver = resolver
         scheduled = at + timedelta(seconds=rng.randint(2, 40))
@@ -765,6 +804,7 @@ class Command(BaseCommand):
                 seeder = IssueSeeder(places, demo, timezone.now())
                 seeder.run(ISSUE_COUNT)
                 self.stdout.write(f"Issues: {seeder.report()}.")
+            residents_demo.seed(self.stdout.write)
         self.stdout.write(self.style.SUCCESS(self.summary(time.monotonic() - started)))
 
     def seed_areas(
