@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "grassroots",
     "grids",
     "issues",
+    "wishes",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ class Role(StrEnum):
     OFFICIAL = "official"
     STAFF = "staff"
     GRID_WORKER = "grid_worker"
+    PROVIDER = "provider"
     NONE = "none"
 
 
@@ -63,6 +64,8 @@ class Scope:
     subdistrict_ids: frozenset[int] = field(default_factory=frozenset)
     community_ids: frozenset[int] = field(default_factory=frozenset)
     grid_ids: frozenset[int] = field(default_factory=frozenset)
+    # The micro-wish providers (wishes.Provider) whose login this user is.
+    provider_ids: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
     def for_user(cls, user: User | AnonymousUser) -> Scope:
@@ -79,6 +82,7 @@ class Scope:
     @classmethod
     def _load(cls, user: User) -> Scope:
         from grids.models import GridWorker, OfficialAssignment, StaffAssignment
+        from wishes.models import Provider
 
         grids = GridWorker.grids.through.objects.filter(
             gridworker__user=user, gridworker__is_active=True
@@ -92,19 +96,26 @@ class Scope:
         districts = OfficialAssignment.objects.filter(
             user=user, district__isnull=False
         ).values_list(Value("district"), "district_id")
+        providers = (
+            Provider.objects.filter(user=user, is_active=True)
+            .order_by()
+            .values_list(Value("provider"), "pk")
+        )
         ids: dict[str, set[int]] = {
             "grid": set(),
             "community": set(),
             "subdistrict": set(),
             "district": set(),
+            "provider": set(),
         }
-        for level, pk in grids.union(staff, subdistricts, districts, all=True):
+        for level, pk in grids.union(staff, subdistricts, districts, providers, all=True):
             ids[level].add(pk)
         return cls(
             district_ids=frozenset(ids["district"]),
             subdistrict_ids=frozenset(ids["subdistrict"]),
             community_ids=frozenset(ids["community"]),
             grid_ids=frozenset(ids["grid"]),
+            provider_ids=frozenset(ids["provider"]),
         )
 
     @property
@@ -118,6 +129,8 @@ class Scope:
             return Role.STAFF
         if self.grid_ids:
             return Role.GRID_WORKER
+        if self.provider_ids:
+            return Role.PROVIDER
         return Role.NONE
 
     def _levels(self) -> dict[str, frozenset[int]]:
@@ -144,6 +157,12 @@ class Scope:
             return Q()
         return self._q(_AREA_PATHS["grid"], f"{path}__")
 
+    def community_q(self, path: str) -> Q:
+        """Rows reached through a foreign key to a community (`path` names it)."""
+        if self.is_all:
+            return Q()
+        return self._q(_AREA_PATHS["community"], f"{path}__")
+
     def area_q(self, model: type[Model]) -> Q:
         """Area rows (district … courtyard) at or below the user's assignments."""
         if self.is_all:
@@ -163,3 +182,6 @@ class Scope:
 
     def walks(self, grid_id: int) -> bool:
         return grid_id in self.grid_ids
+
+    def is_provider(self, provider_id: int) -> bool:
+        return provider_id in self.provider_ids

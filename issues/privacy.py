@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 from grids.access import Scope
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import User
 
     from issues.models import Issue
+    from wishes.models import Dispatch, Wish
 
 
 def sees_contact(user: User, issue: Issue) -> bool:
@@ -56,4 +59,20 @@ def resident_view(user: User, issue: Issue, *, revealed: bool = False) -> Reside
         return ResidentView(issue.resident_name, issue.resident_phone, False)
     return ResidentView(
         surname(issue.resident_name), mask_phone(issue.resident_phone), bool(issue.resident_phone)
+    )
+
+
+def wish_beneficiary_view(user: User, wish: Wish, dispatches: Iterable[Dispatch]) -> ResidentView:
+    """A wish's beneficiary, by the residents' rules; a provider sees the contact only once it
+    has taken the wish (`dispatches`: the wish's, as loaded by the caller)."""
+    scope = Scope.for_user(user)
+    taken = any(
+        d.state in ("taken", "done") and scope.is_provider(d.provider_id) for d in dispatches
+    )
+    if taken or scope.is_all or scope.is_staff_of(wish.community_id) or scope.walks(wish.grid_id):
+        return ResidentView(wish.beneficiary_name, wish.beneficiary_phone, False)
+    return ResidentView(
+        surname(wish.beneficiary_name),
+        mask_phone(wish.beneficiary_phone),
+        bool(wish.beneficiary_phone),
     )
