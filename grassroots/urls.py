@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("issues.urls")),
     path("", include("grids.urls")),
+    path("", include("wishes.urls")),
 ]

@@ -128,8 +128,12 @@ class OfferQuerySet(models.QuerySet["Offer"]):
         scope = Scope.for_user(user)
         if scope.is_all:
             return self
+        in_grids = Grid.objects.filter(pk__in=sorted(scope.grid_ids)).values("community_id")
         return self.filter(
-            scope.community_q("community") | Q(provider_id__in=sorted(scope.provider_ids))
+            scope.community_q("community")
+            # Grid workers tell residents what their community offers.
+            | Q(community_id__in=in_grids)
+            | Q(provider_id__in=sorted(scope.provider_ids))
         )
 
     def for_list(self) -> Self:

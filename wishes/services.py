@@ -49,6 +49,17 @@ def actors_for(user: User, wish: Wish, dispatches: Iterable[Dispatch]) -> set[Ac
     return actors
 
 
+def can_act(user: User, wish: Wish) -> bool:
+    """Whether the user has a part in the wish (officials and bystanders only read)."""
+    scope = Scope.for_user(user)
+    return bool(
+        scope.is_all
+        or scope.is_staff_of(wish.community_id)
+        or scope.walks(wish.grid_id)
+        or wish.dispatches.filter(provider_id__in=sorted(scope.provider_ids)).exists()
+    )
+
+
 def acts_for(user: User, wish: Wish, dispatch: Dispatch) -> bool:
     """Whether `user` may take, hand back or complete `dispatch`: its provider's login, or the
     community's staff when the provider has no login of its own."""
@@ -435,3 +446,29 @@ def perform(wish: Wish, action: str, *, by: User, seen_status: str, **data: obje
 
 def new_submission_token() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def may_log(user: User) -> bool:
+    """Grid workers, staff and administrators log wishes; officials and providers do not."""
+    scope = Scope.for_user(user)
+    return bool(scope.is_all or scope.grid_ids or scope.community_ids)
+
+
+def my_provider_ids(user: User) -> list[int]:
+    """The providers whose login the user is (from the scope: no query)."""
+    return sorted(Scope.for_user(user).provider_ids)
+
+
+def sees_all_dispatches(user: User, wish: Wish) -> bool:
+    """Who the wish went to is the area's business; a provider sees only its own part."""
+    scope = Scope.for_user(user)
+    return scope.is_all or _in_area(scope, wish)
+
+
+def _in_area(scope: Scope, wish: Wish) -> bool:
+    return (
+        wish.district_id in scope.district_ids
+        or wish.subdistrict_id in scope.subdistrict_ids
+        or wish.community_id in scope.community_ids
+        or wish.grid_id in scope.grid_ids
+    )
