@@ -306,6 +306,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=envint("GRASSROOTS_TALLY_COMPACT_EVERY_SECONDS", 300)),
         "options": {"expires": 240},
     },
+    # Micro-wishes: a dispatched wish not taken, a taken wish past its date (wishes/tasks.py).
+    "remind-untaken-wishes": {
+        "task": "wishes.tasks.remind_untaken_dispatches",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_REMIND_EVERY_SECONDS", 900)),
+        "options": {"expires": 840},
+    },
+    "escalate-untaken-wishes": {
+        "task": "wishes.tasks.escalate_untaken_dispatches",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_ESCALATE_EVERY_SECONDS", 900)),
+        "options": {"expires": 840},
+    },
+    "remind-overdue-wishes": {
+        "task": "wishes.tasks.remind_overdue_taken",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_OVERDUE_EVERY_SECONDS", 3600)),
+        "options": {"expires": 3000},
+    },
     "reconcile-dashboard-tallies": {
         "task": "issues.tasks.reconcile_tallies",
         "schedule": crontab(hour=3, minute=30),

@@ -51,6 +51,7 @@ class Message(NamedTuple):
     kind: str
     issue_id: int | None = None
     follow_up_id: int | None = None
+    wish_id: int | None = None
 
 
 def notify(
@@ -101,6 +102,7 @@ def send_email(notification: Notification) -> None:
         "notification": notification,
         "issue": notification.issue,
         "follow_up": notification.follow_up,
+        "wish": notification.wish,
         "user": user,
         "site_url": settings.SITE_URL,
     }
@@ -124,7 +126,7 @@ def deliver(ids: list[int]) -> int:
         with transaction.atomic():
             notification = (
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient", "issue", "follow_up")
+                .select_related("recipient", "issue", "follow_up", "wish")
                 .filter(pk=pk, delivered_at__isnull=True)
                 .first()
             )

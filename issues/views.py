@@ -501,7 +501,7 @@ def follow_up_record(request: AuthedRequest, pk: int) -> HttpResponse:
 def notification_list(request: AuthedRequest) -> HttpResponse:
     rows = list(
         Notification.objects.listed_for(request.user).select_related(
-            "issue__courtyard", "follow_up"
+            "issue__courtyard", "follow_up", "wish"
         )[:100]
     )
     return render(request, "issues/notification_list.html", {"notifications": rows})

@@ -416,6 +416,8 @@ class Dispatch(models.Model):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("reported to staff at"), null=True, blank=True)
+    # A taken wish past its date: its provider is reminded once.
+    overdue_reminded_at = models.DateTimeField(_("reminded of the date at"), null=True, blank=True)
 
     objects = DispatchQuerySet.as_manager()
 

@@ -118,7 +118,7 @@ def test_it_refuses_to_dispatch_past_an_offers_capacity(staff, courtyard, offer)
     dispatched(courtyard, offer, staff)
     wish = WishFactory(courtyard=courtyard, status=S.VERIFIED)
 
-    with pytest.raises(WishRefused, match="as many wishes as it can take"):
+    with pytest.raises(WishRefused, match=offer.title):
         services.dispatch_wish(wish, [offer], by=staff, seen_status=S.VERIFIED)
 
     wish.refresh_from_db()
