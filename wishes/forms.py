@@ -69,7 +69,7 @@ class ActionForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
-    photos = MultiplePhotoField(label=_("Photo"), required=False)
+    photos = MultiplePhotoField(label=_("Photo"))
     satisfaction = forms.ChoiceField(
         label=_("Satisfaction"), choices=Wish.Satisfaction.choices, widget=forms.RadioSelect
     )

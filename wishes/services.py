@@ -372,6 +372,9 @@ def complete_wish(
         raise WishRefused(_("Take the wish before marking it fulfilled."))
     if not note.strip():
         raise WishRefused(_("Say what was done."))
+    photos = list(photos)
+    if not photos:
+        raise WishRefused(_("Add a photo of the help given."))
     now = timezone.now()
     # Providers who took it together (many-to-one) are done with it too; those who had not
     # taken it yet are withdrawn, which frees their offers' capacity.

@@ -44,6 +44,7 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, RequestFactory, override_settings
 from django.test.client import ClientHandler
@@ -817,6 +818,7 @@ MATRIX: dict[str, list[Case]] = {
             fields=lambda w: {
                 "complete-dispatch_id": w.dispatch_of(w.taken_wish),
                 "complete-note": "已上门理发。",
+                "complete-photos": SimpleUploadedFile("done.png", png()),
             },
             acts=acting("provider"),
         ),

@@ -1,11 +1,15 @@
 """The wish services: each change writes its rows and one event, or refuses and writes none."""
 
+import io
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from PIL import Image
 
 from grids.tests.factories import UserFactory
+from issues.photos import CleanPhoto, clean_photo
 from wishes import services
 from wishes.models import Dispatch, Offer, Provider, Wish, WishEvent
 from wishes.services import WishRefused
@@ -13,6 +17,17 @@ from wishes.tests.factories import DispatchFactory, OfferFactory, ProviderFactor
 
 pytestmark = pytest.mark.django_db
 S = Wish.Status
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def photo() -> CleanPhoto:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(out, "JPEG")
+    return clean_photo(SimpleUploadedFile("done.jpg", out.getvalue()))
 
 
 @pytest.fixture
@@ -191,7 +206,12 @@ def test_it_refuses_completing_a_wish_not_taken(staff, provider, courtyard, offe
 
     with pytest.raises(WishRefused):
         services.complete_wish(
-            wish, by=provider, seen_status=S.DISPATCHED, dispatch_id=dispatch.pk, note="已送达"
+            wish,
+            by=provider,
+            seen_status=S.DISPATCHED,
+            dispatch_id=dispatch.pk,
+            note="已送达",
+            photos=[photo()],
         )
 
     wish.refresh_from_db()
@@ -210,7 +230,12 @@ def test_it_completes_a_taken_wish_and_withdraws_the_others(
     services.take_wish(wish, by=provider, seen_status=S.DISPATCHED, dispatch_id=dispatch.pk)
 
     services.complete_wish(
-        wish, by=provider, seen_status=S.TAKEN, dispatch_id=dispatch.pk, note="已送去轮椅"
+        wish,
+        by=provider,
+        seen_status=S.TAKEN,
+        dispatch_id=dispatch.pk,
+        note="已送去轮椅",
+        photos=[photo()],
     )
 
     wish.refresh_from_db()
@@ -219,6 +244,21 @@ def test_it_completes_a_taken_wish_and_withdraws_the_others(
         dispatch.pk: "done",
         other.pk: "withdrawn",
     }
+
+
+def test_it_refuses_completing_without_a_photo(staff, provider, courtyard, offer):
+    wish, dispatch = dispatched(courtyard, offer, staff)
+    services.take_wish(wish, by=provider, seen_status=S.DISPATCHED, dispatch_id=dispatch.pk)
+
+    with pytest.raises(WishRefused):
+        services.complete_wish(
+            wish, by=provider, seen_status=S.TAKEN, dispatch_id=dispatch.pk, note="已送到"
+        )
+
+    wish.refresh_from_db()
+    dispatch.refresh_from_db()
+    assert (wish.status, dispatch.state) == (S.TAKEN, "taken")
+    assert not wish.photos.exists()
 
 
 def test_it_hands_back_to_verified_when_no_one_else_holds_it(staff, provider, courtyard, offer):

@@ -236,6 +236,7 @@ def test_it_refuses_a_provider_completing_a_wish_it_has_not_taken(
             "complete-seen_status": "dispatched",
             "complete-dispatch_id": dispatch.pk,
             "complete-note": "好了",
+            "complete-photos": jpeg(),
         },
     )
 
@@ -304,6 +305,22 @@ def test_it_sends_a_provider_home_to_its_dispatches(client, provider):
     r = client.get("/")
 
     assert r.url == reverse("wishes:mine")
+
+
+def test_it_lets_the_provider_take_a_wish_from_its_list(client, provider, staff, courtyard, offer):
+    wish, dispatch = dispatched(courtyard, offer, staff)
+    client.force_login(provider)
+    page = client.get(reverse("wishes:mine")).content.decode()
+    assert f'data-testid="take-{wish.reference}"' in page
+
+    r = client.post(
+        action_url(wish, "take"),
+        {"take-seen_status": "dispatched", "take-dispatch_id": dispatch.pk},
+    )
+
+    assert r.status_code == 302
+    dispatch.refresh_from_db()
+    assert dispatch.state == "taken"
 
 
 def test_it_lists_the_providers_dispatches_by_state(client, provider, staff, courtyard, offer):
