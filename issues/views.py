@@ -54,6 +54,7 @@ from issues.models import Attachment, Category, FollowUp, Issue, Notification
 from issues.privacy import resident_view
 from issues.services import TransitionRefused
 from issues.workflow import DONE, Actor, allowed_actions
+from wishes.dashboard import wish_figures
 
 # --- The list -----------------------------------------------------------------------------------
 
@@ -753,6 +754,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     }
     if request.GET.get("format") in ("csv", "xlsx"):
         return _dashboard_download(request, context)
+    context["wish_figures"] = wish_figures(user, area_q, period, level=level, area=area)
     return render(request, "issues/dashboard.html", context)
 
 

@@ -116,10 +116,37 @@ class WishFilter(django_filters.FilterSet):
     )
     source = django_filters.ChoiceFilter(choices=Wish.Source.choices, label=_("Source"))
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    # The dashboard's links: a stage, dates (local, inclusive) and an area, each exactly as
+    # wishes/dashboard.py counts them.
+    stage = django_filters.ChoiceFilter(
+        choices=[("listed", _("On the needs list")), ("fulfilled", _("Fulfilled"))],
+        method="filter_stage",
+        label=_("Stage"),
+    )
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("Collected from")
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("Collected until")
+    )
+    done_after = django_filters.DateFilter(
+        field_name="done_at", lookup_expr="date__gte", label=_("Fulfilled from")
+    )
+    done_before = django_filters.DateFilter(
+        field_name="done_at", lookup_expr="date__lte", label=_("Fulfilled until")
+    )
+    district = django_filters.NumberFilter(field_name="district_id", widget=forms.HiddenInput)
+    subdistrict = django_filters.NumberFilter(field_name="subdistrict_id", widget=forms.HiddenInput)
+    community = django_filters.NumberFilter(field_name="community_id", widget=forms.HiddenInput)
+    grid = django_filters.NumberFilter(field_name="grid_id", widget=forms.HiddenInput)
 
     class Meta:
         model = Wish
         fields = ["status", "kind", "source"]
+
+    def filter_stage(self, queryset: Any, name: str, value: str) -> Any:
+        statuses = {"listed": Wish.LISTED_STATUSES, "fulfilled": Wish.FULFILLED_STATUSES}
+        return queryset.filter(status__in=statuses[value]) if value in statuses else queryset
 
     def search(self, queryset: Any, name: str, value: str) -> Any:
         value = value.strip()

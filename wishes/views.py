@@ -15,9 +15,20 @@ from grassroots.http import AuthedRequest
 from grassroots.paginator import CappedPaginator
 from issues.privacy import wish_beneficiary_view
 from wishes import services, workflow
+from wishes.dashboard import OFFER_AREA
 from wishes.forms import ActionForm, DispatchForm, WishFilter, WishForm
 from wishes.models import Dispatch, Offer, Wish, WishPhoto
 from wishes.services import WishRefused
+
+MORE_FILTERS = [
+    "status",
+    "source",
+    "stage",
+    "created_after",
+    "created_before",
+    "done_after",
+    "done_before",
+]
 
 
 def _visible_wish(request: AuthedRequest, reference: str) -> Wish:
@@ -40,9 +51,13 @@ def wish_list(request: AuthedRequest) -> HttpResponse:
     f = WishFilter(request.GET or None, queryset=Wish.objects.visible_to(request.user).for_list())
     page = CappedPaginator(f.qs, 50).get_page(request.GET.get("page"))
     template = "wishes/wish_list.html#results" if request.htmx else "wishes/wish_list.html"
-    return render(
-        request, template, {"filter": f, "page": page, "may_log": services.may_log(request.user)}
-    )
+    context = {
+        "filter": f,
+        "page": page,
+        "may_log": services.may_log(request.user),
+        "more_filters": MORE_FILTERS,
+    }
+    return render(request, template, context)
 
 
 def wish_new(request: AuthedRequest) -> HttpResponse:
@@ -219,11 +234,14 @@ def wish_dispatch(request: AuthedRequest, reference: str) -> HttpResponse:
 
 def offer_list(request: AuthedRequest) -> HttpResponse:
     """The services list (服务清单) of the user's area."""
-    offers = (
-        Offer.objects.visible_to(request.user)
-        .for_list()
-        .order_by("kind__sort_order", "provider__name", "pk")
-    )
+    offers = Offer.objects.visible_to(request.user)
+    # The dashboard's link: the active offers, of an area's communities when it names one.
+    if request.GET.get("active"):
+        offers = offers.filter(is_active=True)
+    for level, lookup in OFFER_AREA.items():
+        if request.GET.get(level, "").isdigit():
+            offers = offers.filter(**{lookup: int(request.GET[level])}).distinct()
+    offers = offers.for_list().order_by("kind__sort_order", "provider__name", "pk")
     page = CappedPaginator(offers, 50).get_page(request.GET.get("page"))
     return render(request, "wishes/offer_list.html", {"page": page})
 

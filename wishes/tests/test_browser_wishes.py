@@ -83,8 +83,11 @@ def test_it_takes_a_wish_from_the_courtyard_to_the_return_visit(
     assert phone.get_by_test_id("status").inner_text() == "已收集"
     assert (wish.created_by, wish.status) == (grid_worker, "collected")
 
-    # Staff verify it and dispatch it to the party member's offer in one step.
+    # Staff see it counted on the dashboard, then verify it and dispatch it in one step.
     login(page, live_server, "staff")
+    page.goto(f"{live_server.url}/dashboard/")
+    assert figure(page, "collected") == "1"
+    assert figure(page, "fulfilled") == "0"
     page.goto(f"{live_server.url}{wish.get_absolute_url()}")
     page.get_by_test_id("action-verify").locator("button").click()
     page.get_by_test_id("action-dispatch").click()
@@ -136,3 +139,20 @@ def test_it_takes_a_wish_from_the_courtyard_to_the_return_visit(
         "record_satisfaction",
     ]
     assert Offer.objects.with_open_count().get(pk=offer.pk).open_count == 0
+
+    # The dashboard's figures have moved, and each opens its list with that many wishes.
+    page.goto(f"{live_server.url}/dashboard/")
+    assert (figure(page, "collected"), figure(page, "verified")) == ("1", "1")
+    assert figure(page, "fulfilled") == "1"
+    assert figure(page, "offers") == "2"
+    shot(page, "wish-dashboard-desktop.png")
+    for name in ("collected", "verified", "fulfilled"):
+        page.goto(f"{live_server.url}/dashboard/")
+        page.locator(f"[data-wish-figure={name}]").click()
+        page.wait_for_load_state("networkidle")
+        assert page.get_by_test_id("wish-row").count() == 1, name
+        assert wish.reference in page.get_by_test_id("wish-row").inner_text()
+
+
+def figure(page, name: str) -> str:
+    return page.locator(f"[data-wish-figure={name}] .n").inner_text().strip()
