@@ -2,7 +2,8 @@
 
 One community with two grids; a staff member of it, an assignee (also staff), a grid worker
 of the first grid, a grid worker of the second, an official of the subdistrict, an official
-of the district, and an outsider who is staff of another community of another district.
+of the district, a micro-wish provider serving the community, and an outsider who is staff of
+another community of another district.
 """
 
 import importlib
@@ -52,6 +53,11 @@ def restore_categories() -> None:
     if Category.objects.filter(code__in=codes).count() < len(codes):
         migration.create_categories(apps, None)
         importlib.import_module("issues.migrations.0018_residents").add_labels(apps, None)
+    from wishes.models import ServiceKind
+
+    kinds = importlib.import_module("wishes.migrations.0002_service_kinds")
+    if ServiceKind.objects.count() < len(kinds.KINDS):
+        kinds.create_kinds(apps, None)
 
 
 @pytest.fixture(scope="session")
@@ -160,6 +166,16 @@ def other_community(db: None) -> Community:
 @pytest.fixture
 def outsider(other_community: Community):
     return StaffAssignmentFactory(community=other_community, user__username="outsider").user
+
+
+@pytest.fixture
+def provider(community: Community):
+    """The login of a registered party member (报到党员) who serves `community`'s wishes."""
+    from wishes.tests.factories import ProviderFactory
+
+    user = UserFactory(username="provider", first_name="达瓦")
+    ProviderFactory(user=user, name="达瓦", communities=[community])
+    return user
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "grids",
     "issues",
     "residents",
+    "wishes",
     *(["scale"] if SCALE_TOOLS else []),
 ]
 
@@ -335,6 +336,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "issues.tasks.compact_tallies",
         "schedule": timedelta(seconds=envint("GRASSROOTS_TALLY_COMPACT_EVERY_SECONDS", 300)),
         "options": {"expires": 240},
+    },
+    # Micro-wishes: a dispatched wish not taken, a taken wish past its date (wishes/tasks.py).
+    "remind-untaken-wishes": {
+        "task": "wishes.tasks.remind_untaken_dispatches",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_REMIND_EVERY_SECONDS", 900)),
+        "options": {"expires": 840},
+    },
+    "escalate-untaken-wishes": {
+        "task": "wishes.tasks.escalate_untaken_dispatches",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_ESCALATE_EVERY_SECONDS", 900)),
+        "options": {"expires": 840},
+    },
+    "remind-overdue-wishes": {
+        "task": "wishes.tasks.remind_overdue_taken",
+        "schedule": timedelta(seconds=envint("GRASSROOTS_WISH_OVERDUE_EVERY_SECONDS", 3600)),
+        "options": {"expires": 3000},
     },
     "reconcile-dashboard-tallies": {
         "task": "issues.tasks.reconcile_tallies",

@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("residents.urls")),
     path("", include("issues.urls")),
     path("", include("grids.urls")),
+    path("", include("wishes.urls")),
 ]

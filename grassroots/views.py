@@ -18,6 +18,7 @@ HOMES = {
     Role.OFFICIAL: "issues:dashboard",
     Role.STAFF: "issues:list",
     Role.GRID_WORKER: "issues:mine",
+    Role.PROVIDER: "wishes:mine",
     Role.NONE: "issues:list",
 }
 

@@ -23,6 +23,7 @@ class Role(StrEnum):
     OFFICIAL = "official"
     STAFF = "staff"
     GRID_WORKER = "grid_worker"
+    PROVIDER = "provider"
     NONE = "none"
 
 
@@ -65,6 +66,8 @@ class Scope:
     subdistrict_ids: frozenset[int] = field(default_factory=frozenset)
     community_ids: frozenset[int] = field(default_factory=frozenset)
     grid_ids: frozenset[int] = field(default_factory=frozenset)
+    # The micro-wish providers (wishes.Provider) whose login this user is.
+    provider_ids: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
     def for_user(cls, user: User | AnonymousUser) -> Scope:
@@ -81,10 +84,12 @@ class Scope:
 
     @classmethod
     def _load(cls, user: User) -> Scope:
-        # By name: grids.models asks this module for scopes, so it is not imported here.
+        # By name: grids.models and wishes.models ask this module for scopes, so neither is
+        # imported here.
         workers = apps.get_model("grids", "GridWorker")
         staff_roles = apps.get_model("grids", "StaffAssignment")
         official_roles = apps.get_model("grids", "OfficialAssignment")
+        providers_model = apps.get_model("wishes", "Provider")
 
         grids = workers.grids.through.objects.filter(
             gridworker__user=user, gridworker__is_active=True
@@ -98,19 +103,26 @@ class Scope:
         districts = official_roles.objects.filter(user=user, district__isnull=False).values_list(
             Value("district"), "district_id"
         )
+        providers = (
+            providers_model.objects.filter(user=user, is_active=True)
+            .order_by()
+            .values_list(Value("provider"), "pk")
+        )
         ids: dict[str, set[int]] = {
             "grid": set(),
             "community": set(),
             "subdistrict": set(),
             "district": set(),
+            "provider": set(),
         }
-        for level, pk in grids.union(staff, subdistricts, districts, all=True):
+        for level, pk in grids.union(staff, subdistricts, districts, providers, all=True):
             ids[level].add(pk)
         return cls(
             district_ids=frozenset(ids["district"]),
             subdistrict_ids=frozenset(ids["subdistrict"]),
             community_ids=frozenset(ids["community"]),
             grid_ids=frozenset(ids["grid"]),
+            provider_ids=frozenset(ids["provider"]),
         )
 
     @property
@@ -124,6 +136,8 @@ class Scope:
             return Role.STAFF
         if self.grid_ids:
             return Role.GRID_WORKER
+        if self.provider_ids:
+            return Role.PROVIDER
         return Role.NONE
 
     def _levels(self) -> dict[str, frozenset[int]]:
@@ -150,6 +164,12 @@ class Scope:
             return Q()
         return self._q(_AREA_PATHS["grid"], f"{path}__")
 
+    def community_q(self, path: str) -> Q:
+        """Rows reached through a foreign key to a community (`path` names it)."""
+        if self.is_all:
+            return Q()
+        return self._q(_AREA_PATHS["community"], f"{path}__")
+
     def area_q(self, model: type[Model]) -> Q:
         """Area rows (district … courtyard) at or below the user's assignments."""
         if self.is_all:
@@ -174,6 +194,9 @@ class Scope:
 
     def walks(self, grid_id: int) -> bool:
         return grid_id in self.grid_ids
+
+    def is_provider(self, provider_id: int) -> bool:
+        return provider_id in self.provider_ids
 
 
 def assignable_users(community_id: int, *, grid_id: int | None = None) -> QuerySet[User]:

@@ -886,6 +886,9 @@ class Notification(models.Model):
         FOLLOW_UP_OVERDUE = "overdue", _("Follow-up visit overdue")
         REOPENED = "reopened", _("Issue reopened")
         RESIDENT = "resident", _("Concern sent by a resident")
+        WISH_NOT_TAKEN = "wish_untaken", _("Micro-wish waiting to be taken")
+        WISH_ESCALATED = "wish_escalated", _("Micro-wish still not taken")
+        WISH_OVERDUE = "wish_overdue", _("Micro-wish past its date")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -910,6 +913,15 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
         verbose_name=_("follow-up visit"),
+    )
+    # Micro-wish reminders share the inbox, the badge and the channels (wishes/reminders.py).
+    wish = models.ForeignKey(
+        "wishes.Wish",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("micro-wish"),
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)

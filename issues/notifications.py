@@ -61,6 +61,7 @@ class Message(NamedTuple):
     kind: str
     issue_id: int | None = None
     follow_up_id: int | None = None
+    wish_id: int | None = None
 
 
 def notify(
@@ -116,6 +117,7 @@ def send_email(notification: Notification) -> None:
         "title": one_line(issue.title) if issue else "",
         "courtyard": one_line(issue.courtyard.name) if issue else "",
         "follow_up": notification.follow_up,
+        "wish": notification.wish,
         "user": user,
         "site_url": settings.SITE_URL,
     }
@@ -139,7 +141,7 @@ def deliver(ids: list[int]) -> int:
         with transaction.atomic():
             notification = (
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient", "issue", "follow_up")
+                .select_related("recipient", "issue", "follow_up", "wish")
                 .filter(pk=pk, delivered_at__isnull=True)
                 .first()
             )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from issues.models import Issue, Reporter
+    from wishes.models import Dispatch, Wish
 
 
 # The rule, once: the community's staff, the grid's workers, the assignee and the administrator
@@ -107,3 +108,19 @@ def reporter_views(
 ) -> list[ResidentView]:
     """The further residents who reported the issue, by the same rules."""
     return [contact_view(user, issue, r.name, r.phone, revealed=revealed) for r in reporters]
+
+
+def wish_beneficiary_view(user: User, wish: Wish, dispatches: Iterable[Dispatch]) -> ResidentView:
+    """A wish's beneficiary, by the residents' rules; a provider sees the contact only once it
+    has taken the wish (`dispatches`: the wish's, as loaded by the caller)."""
+    scope = Scope.for_user(user)
+    taken = any(
+        d.state in ("taken", "done") and scope.is_provider(d.provider_id) for d in dispatches
+    )
+    if taken or scope.is_all or scope.is_staff_of(wish.community_id) or scope.walks(wish.grid_id):
+        return ResidentView(wish.beneficiary_name, wish.beneficiary_phone, False)
+    return ResidentView(
+        surname(wish.beneficiary_name),
+        mask_phone(wish.beneficiary_phone),
+        bool(wish.beneficiary_phone),
+    )

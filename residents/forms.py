@@ -3,7 +3,7 @@ which has Tibetan as well as Chinese: Django's own messages have no Tibetan."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -97,9 +97,8 @@ class ReportForm(forms.Form):
 
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).exclude(
-            resident_label=""
-        )
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = Category.objects.filter(is_active=True).exclude(resident_label="")
         if "token" in self.data:
             # Redisplayed after an error, the form keeps its token: a retry is still one issue.
             self.initial["token"] = self.data.get("token")

@@ -16,17 +16,16 @@ action, one case per workflow transition), and the answer each role gets:
 - a refused POST changes nothing: issues, events, mediations, visits, patrols, notifications
   and phone-number views are compared before and after every POST.
 
-Matrix size (`len(CASES)`): 37 URLs with 55 (URL, method) pairs (37 GET, 18 POST, of which
-six are the workflow's actions) × 5 roles × 2 scopes = 550 cases, one test each. The admin
-site's rule is one test: each of its patterns × the 4 roles without the admin's rights (a
-redirect to a login page); then, for the administrator, the changelist and add page of each
-registered model, the index and each app's index. Below the matrix, exports and dashboards are
-read row by row for 7 roles: nothing from outside the area appears in an export, a dashboard
-figure, its breakdown table, its downloads or the list a figure opens; a search by a
-resident's full or given name, on the list and both exports, finds the issue only where the
-role sees the name (never for an official, who sees a surname).
-`test_it_has_an_entry_for_every_url` prints the counts as they are. The areas, people and
-logins are made once per class, each case rolls back its own.
+Matrix size (`len(CASES)`, printed by `test_it_has_an_entry_for_every_url`): every URL name
+with its (URL, method) pairs × 6 roles (the micro-wish provider among them) × 2 scopes, one
+test each. The admin site's rule is one test: each of its patterns × the roles without the
+admin's rights (a redirect to a login page); then, for the administrator, the changelist and
+add page of each registered model, the index and each app's index. Below the matrix, exports
+and dashboards are read row by row for 7 roles: nothing from outside the area appears in an
+export, a dashboard figure, its breakdown table, its downloads or the list a figure opens; a
+search by a resident's full or given name, on the list and both exports, finds the issue only
+where the role sees the name (never for an official, who sees a surname). The areas, people
+and logins are made once per class, each case rolls back its own.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ from django.contrib import admin
 from django.core import signing
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, RequestFactory, override_settings
 from django.test.client import ClientHandler
@@ -82,11 +82,15 @@ from issues.workflow import TRANSITIONS
 from residents.models import CourtyardLink
 from residents.tests.factories import CourtyardLinkFactory
 from residents.views import SENT_SALT
+from wishes import workflow as wish_workflow
+from wishes.models import Dispatch, Offer, Wish, WishEvent, WishPhoto
+from wishes.tests.factories import OfferFactory, ProviderFactory, WishFactory
 
 pytestmark = pytest.mark.django_db
 
 S = Issue.Status
-ROLES = ("anonymous", "grid_worker", "staff", "official", "admin")
+# The provider (of micro-wishes) has no area: it sees only the wishes dispatched to it.
+ROLES = ("anonymous", "grid_worker", "staff", "official", "provider", "admin")
 SCOPES = ("in", "out")
 LOGIN = "login"  # a redirect to the login page
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
@@ -122,6 +126,9 @@ class Base:
 
     courtyard: Courtyard
     foreign_courtyard: Courtyard
+    # The provider's offer in the community, and another provider's in the outsider's.
+    offer: Offer
+    foreign_offer: Offer
     users: dict[str, Any]
     sessions: dict[str, str]
 
@@ -151,13 +158,25 @@ class Base:
                 community=other_community, user=person("outsider")
             ).user,
             "someone": person("someone"),
+            "provider": person("provider"),
         }
         sessions = {}
         for role in ROLES[1:]:
             c = Client()
             c.force_login(users[role])
             sessions[role] = c.cookies[settings.SESSION_COOKIE_NAME].value
+        provider = ProviderFactory(user=users["provider"], communities=[community])
         return cls(
+            offer=OfferFactory(
+                provider=provider, community=community, title="义剪上门", capacity=100
+            ),
+            # With a login of its own: staff act only for a provider without one.
+            foreign_offer=OfferFactory(
+                provider=ProviderFactory(user=person("foreignprovider")),
+                community=other_community,
+                title="义诊",
+                capacity=100,
+            ),
             courtyard=CourtyardFactory(grid=grid, name="格东大院"),
             foreign_courtyard=CourtyardFactory(
                 grid=GridFactory(community=other_community, name="色麦网格"), name="色麦大院"
@@ -286,6 +305,56 @@ class World:
             recipient=recipient, kind=Notification.Kind.ASSIGNED, issue=self.collected
         )
 
+    # --- Micro-wishes. Inside, for the provider: a wish dispatched to it. Outside: a wish of
+    # the foreign courtyard dispatched to another provider's offer there.
+
+    @property
+    def offer(self) -> Offer:
+        return self.base.offer if self.inside else self.base.foreign_offer
+
+    def wish(self, status: str, dispatch: str | None = None) -> Wish:
+        wish = WishFactory(courtyard=self.courtyard, created_by=self.walker, status=status)
+        if dispatch:
+            Dispatch.objects.create(
+                wish=wish,
+                offer=self.offer,
+                provider=self.offer.provider,
+                state=dispatch,
+                dispatched_by=self.someone,
+            )
+        return wish
+
+    @cached_property
+    def collected_wish(self) -> Wish:
+        return self.wish(Wish.Status.COLLECTED)
+
+    @cached_property
+    def verified_wish(self) -> Wish:
+        return self.wish(Wish.Status.VERIFIED)
+
+    @cached_property
+    def dispatched_wish(self) -> Wish:
+        return self.wish(Wish.Status.DISPATCHED, Dispatch.State.DISPATCHED)
+
+    @cached_property
+    def taken_wish(self) -> Wish:
+        return self.wish(Wish.Status.TAKEN, Dispatch.State.TAKEN)
+
+    @cached_property
+    def done_wish(self) -> Wish:
+        return self.wish(Wish.Status.DONE, Dispatch.State.DONE)
+
+    @cached_property
+    def wish_photo(self) -> WishPhoto:
+        return WishPhoto.objects.create(
+            wish=self.dispatched_wish,
+            image=ContentFile(png(), name="photo.jpg"),
+            uploaded_by=self.walker,
+        )
+
+    def dispatch_of(self, wish: Wish) -> int:
+        return wish.dispatches.get().pk
+
     @cached_property
     def link(self) -> CourtyardLink:
         """The courtyard's service-card link (its QR code)."""
@@ -305,19 +374,28 @@ Answer = int | str | tuple[int, str]
 
 
 def answers(
-    grid_worker: Answer, staff: Answer, official: Answer, admin: Answer, anonymous: Answer = LOGIN
+    grid_worker: Answer,
+    staff: Answer,
+    official: Answer,
+    admin: Answer,
+    anonymous: Answer = LOGIN,
+    provider: Answer | None = None,
 ) -> dict[str, Answer]:
+    """`provider` None: what a grid worker gets outside its area (a provider has no area)."""
     return {
         "anonymous": anonymous,
         "grid_worker": grid_worker,
         "staff": staff,
         "official": official,
         "admin": admin,
+        "provider": provider,
     }
 
 
-def everyone(answer: Answer, anonymous: Answer = LOGIN) -> dict[str, Answer]:
-    return answers(answer, answer, answer, answer, anonymous)
+def everyone(
+    answer: Answer, anonymous: Answer = LOGIN, provider: Answer | None = None
+) -> dict[str, Answer]:
+    return answers(answer, answer, answer, answer, anonymous, provider)
 
 
 PUBLIC = everyone(200, anonymous=200)
@@ -345,8 +423,15 @@ class Case:
     # Text the page shows inside the area and never outside it (the admin sees both).
     shows: Callable[[World], str] | None = None
     label: str = ""
+    # Whether the provider sees `shows` inside: only on the wish pages, where "inside" is a
+    # wish dispatched to it.
+    provider_sees: bool = False
 
     def answer(self, role: str, scope: str) -> Answer:
+        if role == "provider":
+            table = self.inside if scope == "in" else (self.outside or {})
+            explicit = table.get("provider")
+            return explicit if explicit is not None else self.answer("grid_worker", "out")
         if scope == "in" or role == "anonymous":
             return self.inside[role]
         if self.outside is not None:
@@ -443,6 +528,34 @@ def issue_ref(obj: str) -> Callable[[World], str]:
     return lambda w: getattr(w, obj).reference
 
 
+def wish_action(
+    action: str,
+    obj: str,
+    inside: dict[str, Answer],
+    fields: Callable[[World], dict[str, Any]] = lambda w: {},
+    **kw: Any,
+) -> Case:
+    """POST one button of the wish page, with the status the page was drawn in."""
+    return post(
+        ref_url("wishes:action", obj, action),
+        inside,
+        data=lambda w: {f"{action}-seen_status": getattr(w, obj).status, **fields(w)},
+        label=action,
+        **kw,
+    )
+
+
+def wish_capture_data(w: World) -> dict[str, Any]:
+    return {
+        "courtyard": w.courtyard.pk,
+        "kind": w.base.offer.kind_id,
+        "title": "想请人上门理发",
+        "beneficiary_name": "次仁卓玛",
+        "source": Wish.Source.VISIT,
+        "token": str(uuid.uuid4()),
+    }
+
+
 # What a user with a login may change in the workflow: staff and the admin act, the grid worker
 # reaches the issue (409: the workflow refuses), the official reads only.
 STAFF_ACT = answers(409, 302, 403, 302)
@@ -454,7 +567,11 @@ MATRIX: dict[str, list[Case]] = {
         get_anywhere(
             lambda w: "/",
             answers(
-                (302, "/issues/mine/"), (302, "/issues/"), (302, "/dashboard/"), (302, "/admin/")
+                (302, "/issues/mine/"),
+                (302, "/issues/"),
+                (302, "/dashboard/"),
+                (302, "/admin/"),
+                provider=(302, "/wishes/mine/"),
             ),
         )
     ],
@@ -497,13 +614,13 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "issues:new": [
         # Officials read issues but do not log them.
-        get_anywhere(lambda w: reverse("issues:new"), answers(200, 200, 403, 200)),
+        get_anywhere(lambda w: reverse("issues:new"), answers(200, 200, 403, 200, provider=403)),
         # A courtyard outside the area is not a choice of the form: 400, as for one that
         # does not exist.
         post(
             lambda w: reverse("issues:new"),
-            answers(302, 302, 403, 302),
-            outside=answers(400, 400, 403, 302),
+            answers(302, 302, 403, 302, provider=403),
+            outside=answers(400, 400, 403, 302, provider=403),
             data=capture_data,
             acts=acting("grid_worker", "staff", "admin"),
         ),
@@ -669,7 +786,105 @@ MATRIX: dict[str, list[Case]] = {
             everyone(302),
             outside=everyone(302),
             data=lambda w: {"id": [w.notice_to_read.pk]},
-            acts=acting("grid_worker", "staff", "official", "admin", outside=False),
+            acts=acting("grid_worker", "staff", "official", "provider", "admin", outside=False),
+        ),
+    ],
+    # --- Micro-wishes. Staff check and dispatch; only the provider a wish was dispatched to
+    # takes, hands back and completes it (staff only for a provider without a login); the
+    # official reads (403 on a change); everything else of a wish is a 404 to the provider.
+    "wishes:list": [
+        get_anywhere(
+            lambda w: reverse("wishes:list"),
+            everyone(200),
+            shows=lambda w: w.dispatched_wish.reference,
+            provider_sees=True,
+        )
+    ],
+    "wishes:new": [
+        get_anywhere(lambda w: reverse("wishes:new"), answers(200, 200, 403, 200, provider=403)),
+        post(
+            lambda w: reverse("wishes:new"),
+            answers(302, 302, 403, 302, provider=403),
+            outside=answers(400, 400, 403, 302, provider=403),
+            data=wish_capture_data,
+            acts=acting("grid_worker", "staff", "admin"),
+        ),
+    ],
+    "wishes:mine": [get_anywhere(lambda w: reverse("wishes:mine"), everyone(200))],
+    "wishes:offers": [
+        get_anywhere(
+            lambda w: reverse("wishes:offers"),
+            everyone(200),
+            shows=lambda w: w.offer.title,
+            provider_sees=True,
+        )
+    ],
+    "wishes:detail": [
+        get(ref_url("wishes:detail", "dispatched_wish"), everyone(200, provider=200)),
+    ],
+    "wishes:photo": [
+        get(
+            lambda w: reverse(
+                "wishes:photo", args=[w.wish_photo.wish.reference, w.wish_photo.pk, "thumb"]
+            ),
+            everyone(200, provider=200),
+        )
+    ],
+    "wishes:dispatch": [
+        get(ref_url("wishes:dispatch", "verified_wish"), everyone(200)),
+        post(
+            ref_url("wishes:dispatch", "verified_wish"),
+            answers(409, 302, 403, 302),
+            data=lambda w: {"seen_status": "verified", "offers": [w.offer.pk]},
+            acts=acting("staff", "admin"),
+            label="dispatch",
+        ),
+    ],
+    "wishes:action": [
+        post_only(ref_url("wishes:action", "collected_wish", "verify")),
+        wish_action("verify", "collected_wish", STAFF_ACT, acts=acting("staff", "admin")),
+        wish_action(
+            "decline",
+            "collected_wish",
+            STAFF_ACT,
+            fields=lambda w: {"decline-reason": "已由其他渠道解决。"},
+            acts=acting("staff", "admin"),
+        ),
+        wish_action(
+            "take",
+            "dispatched_wish",
+            answers(409, 409, 403, 409, provider=302),
+            fields=lambda w: {"take-dispatch_id": w.dispatch_of(w.dispatched_wish)},
+            acts=acting("provider"),
+        ),
+        wish_action(
+            "hand_back",
+            "dispatched_wish",
+            answers(409, 409, 403, 409, provider=302),
+            fields=lambda w: {
+                "hand_back-dispatch_id": w.dispatch_of(w.dispatched_wish),
+                "hand_back-reason": "这周出差。",
+            },
+            acts=acting("provider"),
+        ),
+        wish_action(
+            "complete",
+            "taken_wish",
+            answers(409, 409, 403, 409, provider=302),
+            fields=lambda w: {
+                "complete-dispatch_id": w.dispatch_of(w.taken_wish),
+                "complete-note": "已上门理发。",
+                "complete-photos": SimpleUploadedFile("done.png", png()),
+            },
+            acts=acting("provider"),
+        ),
+        # The provider still sees the wish it fulfilled, but the return visit is not its own.
+        wish_action(
+            "record_satisfaction",
+            "done_wish",
+            answers(302, 302, 403, 302, provider=409),
+            fields=lambda w: {"record_satisfaction-satisfaction": "satisfied"},
+            acts=acting("grid_worker", "staff", "admin"),
         ),
     ],
     # --- The residents' side. Public: the report page behind the card's QR code, the page
@@ -754,8 +969,8 @@ MATRIX: dict[str, list[Case]] = {
         # comes back (400) with the grid marked.
         post(
             lambda w: reverse("grids:patrol_start"),
-            answers(302, 403, 403, 403),
-            outside=answers(400, 403, 403, 403),
+            answers(302, 403, 403, 403, provider=403),
+            outside=answers(400, 403, 403, 403, provider=403),
             data=lambda w: {"grid": w.grid.pk, "kind": Patrol.Kind.ROUTINE},
             acts=acting("grid_worker"),
         ),
@@ -801,6 +1016,9 @@ def snapshot() -> tuple[Any, ...]:
         list(Patrol.objects.order_by("pk").values_list("pk", "ended_at")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         list(CourtyardLink.objects.order_by("pk").values_list("pk", "replaced_at")),
+        list(Wish.objects.order_by("pk").values_list("pk", "status")),
+        list(Dispatch.objects.order_by("pk").values_list("pk", "state")),
+        WishEvent.objects.count(),
     )
 
 
@@ -855,7 +1073,8 @@ class TestMatrix:
             # A refusal changes nothing; an action that is allowed takes effect.
             assert (snapshot() != before) == ((role, scope) in case.acts)
         if shown is not None and expected == 200:
-            assert (shown in text) == (scope == "in" or role == "admin")
+            sees = role != "provider" or case.provider_sees
+            assert (shown in text) == ((scope == "in" and sees) or role == "admin")
 
 
 # --- Every URL has an entry -------------------------------------------------------------------
@@ -900,6 +1119,13 @@ def test_it_has_a_case_for_every_workflow_action():
     posted = {c.label for c in MATRIX["issues:transition"] if c.method == "POST"}
 
     assert posted == set(TRANSITIONS)
+
+
+def test_it_has_a_case_for_every_wish_workflow_action():
+    cases = MATRIX["wishes:action"] + MATRIX["wishes:dispatch"]
+    posted = {c.label for c in cases if c.method == "POST"}
+
+    assert posted == set(wish_workflow.TRANSITIONS)
 
 
 # --- The admin site's rule ------------------------------------------------------------------

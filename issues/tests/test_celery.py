@@ -159,6 +159,9 @@ def test_it_schedules_only_tasks_that_exist():
         "deliver-pending-notifications",
         "compact-dashboard-tallies",
         "reconcile-dashboard-tallies",
+        "remind-untaken-wishes",
+        "escalate-untaken-wishes",
+        "remind-overdue-wishes",
     }
     for name, entry in schedule.items():
         assert entry["task"] in app.tasks, name

@@ -493,17 +493,18 @@ def test_it_neutralises_an_area_name_in_the_download(client, staff, data, grid):
 # wage-arrears id), 6.-8. collected, resolved and open now, each grouped by category, next
 # level of area and week (the totals, both tables and the trend are sums of these),
 # 9. median time to resolve, 10. disputes mediated, 11. follow-up visits, 12. patrols,
-# 13. the next level's areas' names (none below a grid), 14. the unread badge.
+# 13. the next level's areas' names (none below a grid), 14. the unread badge,
+# 15. the micro-wishes' figures, 16. the active offers of the area (wishes/dashboard.py).
 # Whole districts on PostgreSQL read the tallies instead of 6, 7, 9 and 11: the issues'
 # (collected and resolved at once), the resolve times', the visits' and the visited issues'.
 @pytest.mark.parametrize(
     ("who", "queries"),
     [
-        ("staff", 14),
-        ("official", 14),
-        ("grid_worker", 13),
-        ("district_official", 14),
-        ("admin_user", 12),  # no assignments to read (3), no area of their own (4)
+        ("staff", 16),
+        ("official", 16),
+        ("grid_worker", 15),
+        ("district_official", 16),
+        ("admin_user", 14),  # no assignments to read (3), no area of their own (4)
     ],
 )
 def test_it_draws_the_dashboard_in_the_same_queries_at_any_size(

@@ -34,6 +34,7 @@ from issues.models import (
     Issue,
 )
 from issues.views.lookup import is_id
+from wishes.dashboard import wish_figures
 
 LEVELS = ["district", "subdistrict", "community", "grid"]
 PATROL_AREA = {
@@ -169,6 +170,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponseBase:
     }
     if request.GET.get("format") in ("csv", "xlsx"):
         return _dashboard_download(request, context)
+    context["wish_figures"] = wish_figures(user, area_q, period, level=level, area=area)
     return render(request, "issues/dashboard.html", context)
 
 

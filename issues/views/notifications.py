@@ -22,7 +22,7 @@ from issues.views.lookup import is_id, safe_back
 def notification_list(request: AuthedRequest) -> HttpResponse:
     rows = list(
         Notification.objects.listed_for(request.user).select_related(
-            "issue__courtyard", "follow_up"
+            "issue__courtyard", "follow_up", "wish"
         )[:100]
     )
     return render(request, "issues/notification_list.html", {"notifications": rows})

@@ -47,6 +47,7 @@ from issues.models import (
     Urgency,
 )
 from residents import demo as residents_demo
+from wishes import demo as wishes_demo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -805,7 +806,19 @@ class Command(BaseCommand):
                 seeder.run(ISSUE_COUNT)
                 self.stdout.write(f"Issues: {seeder.report()}.")
             residents_demo.seed(self.stdout.write)
+            self.stdout.write(self.seed_wishes(places))
         self.stdout.write(self.style.SUCCESS(self.summary(time.monotonic() - started)))
+
+    def seed_wishes(self, places: list[Place]) -> str:
+        """慈松塘社区's micro-wishes, offers and providers, with the demo provider's login."""
+        place = next(p for p in places if p.spec.name == wishes_demo.COMMUNITY)
+        return wishes_demo.seed_wishes(
+            place.community,
+            [c for grid in place.grids for c in place.courtyards[grid.pk]],
+            place.staff[0],
+            [u for grid in place.grids for u in place.workers[grid.pk]],
+            lambda username, name: self.user(data.Person(username, name)),
+        )
 
     def seed_areas(
         self,
