@@ -32,7 +32,9 @@ class LoginView(auth_views.LoginView):
     """Django's login; after a wrong password it says how many tries are left before the pause."""
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        left = tries_left(self.request, form.data.get("username", ""))
+        # The username as the form cleaned it: one it refused (a NUL) was never tried.
+        username = form.cleaned_data.get("username")
+        left = tries_left(self.request, username) if username else None
         return self.render_to_response(
             self.get_context_data(
                 form=form, tries_left=left, cooloff_minutes=cooloff_minutes(self.request)

@@ -105,12 +105,9 @@ def patrol_start(request: AuthedRequest) -> HttpResponse:
             messages.error(request, str(e))
         else:
             return redirect(patrol)
-    elif "notes" in form.errors:
-        # Notes a form cannot take (a NUL): said as such, not as a missing choice.
-        messages.error(
-            request, f"{form.fields['notes'].label}: {' '.join(map(str, form.errors['notes']))}"
-        )
     else:
+        # The form comes back (400) with what was chosen and each refusal at its field: notes
+        # it cannot take (a NUL) are said as such, not as a missing choice.
         return patrol_list(request, form)
     return redirect("grids:patrols")
 

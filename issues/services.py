@@ -355,7 +355,7 @@ def resolve_issue(
                 issue.refresh_from_db()
                 raise TransitionRefused(_stale_message(issue))
             replies.reply_to_resident(issue, by=by, text=reply)
-        replies.require_reply(issue)
+        # The mediation first: without one there is nothing yet to answer the resident with.
         if (
             issue.category.is_dispute
             and not issue.mediations.exclude(outcome=Mediation.Outcome.FAILED)
@@ -363,6 +363,7 @@ def resolve_issue(
             .exists()
         ):
             raise TransitionRefused(_mediation_first(issue.category))
+        replies.require_reply(issue)
         changes: dict[str, Any] = {"resolution": resolution}
         if amount_recovered is not None:
             changes["amount_recovered"] = amount_recovered

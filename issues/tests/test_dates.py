@@ -107,7 +107,9 @@ def test_it_does_not_resolve_a_dispute_on_an_impossible_mediation(staff, dispute
 def test_it_resolves_a_dispute_on_a_mediation_of_today(staff, dispute):
     MediationFactory(issue=dispute, mediated_on=timezone.localdate())
 
-    services.resolve_issue(dispute, by=staff, seen_status=S.IN_PROGRESS, resolution="已调解。")
+    services.resolve_issue(
+        dispute, by=staff, seen_status=S.IN_PROGRESS, resolution="已调解。", reply="双方已和解。"
+    )
 
     dispute.refresh_from_db()
     assert dispute.status == S.RESOLVED

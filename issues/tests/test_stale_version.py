@@ -30,14 +30,18 @@ def drawn_form(client, issue: Issue, action: str) -> dict:
 @pytest.fixture
 def resolved(courtyard, staff) -> Issue:
     issue = IssueFactory(courtyard=courtyard, status=S.IN_PROGRESS, resident_phone="")
-    services.resolve_issue(issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已修复。")
+    services.resolve_issue(
+        issue, by=staff, seen_status=S.IN_PROGRESS, resolution="已修复。", reply="已修复。"
+    )
     issue.refresh_from_db()
     return issue
 
 
 def reopen_and_resolve_again(issue: Issue, staff) -> None:
     services.reopen_issue(issue, by=staff, seen_status=S.RESOLVED, reason="又塌了。")
-    services.resolve_issue(issue, by=staff, seen_status=S.IN_PROGRESS, resolution="再次修复。")
+    services.resolve_issue(
+        issue, by=staff, seen_status=S.IN_PROGRESS, resolution="再次修复。", reply="已再次修复。"
+    )
     issue.refresh_from_db()
 
 

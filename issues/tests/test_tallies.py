@@ -393,7 +393,9 @@ def test_a_community_dashboard_counts_the_issues(client, staff, spread):
 def test_beat_folds_and_recounts_them(spread):
     from grassroots.celery import app
 
-    # What beat sends, by the names in its schedule, run as the worker would run them.
+    # What beat sends, by the names in its schedule, run as the worker would run them (which
+    # has loaded every app's tasks).
+    app.loader.import_default_modules()
     on_beat = [app.tasks[entry["task"]] for entry in app.conf.beat_schedule.values()]
     IssueTally.objects.filter(pk=IssueTally.objects.order_by("pk").values("pk")[:1]).update(
         collected=F("collected") + 5

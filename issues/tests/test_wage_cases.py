@@ -74,6 +74,7 @@ def test_it_asks_for_the_workers_and_the_sum_when_a_wage_case_is_resolved(client
             "resolve-resolution": "施工单位已支付全部工资。",
             "resolve-amount_recovered": "64000",
             "resolve-people_affected": "9",
+            "resolve-reply": "工资已全部追回，请查收。",
         },
     )
 

@@ -12,7 +12,7 @@ from issues import services
 from issues.forms import CaptureForm, MediationForm
 from issues.models import FollowUp, Issue, IssueEvent, Mediation
 from issues.services import TransitionRefused
-from issues.tests.factories import FollowUpFactory, IssueFactory
+from issues.tests.factories import FollowUpFactory, IssueFactory, category
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def test_it_says_what_was_done_in_a_sentence_of_its_own(
             f"{action}-seen_status": status,
             f"{action}-resolution": "已修复。",
             f"{action}-reason": "居民反映仍未修好。",
+            f"{action}-reply": "已修复，谢谢您的反映。",
         },
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
@@ -76,7 +77,9 @@ def test_it_prompts_for_the_mediation_outcome_instead_of_dashes():
 
 
 def test_it_writes_the_mediation_outcome_with_a_full_width_colon(staff, courtyard):
-    issue = IssueFactory(courtyard=courtyard, status=Issue.Status.IN_PROGRESS)
+    issue = IssueFactory(
+        courtyard=courtyard, status=Issue.Status.IN_PROGRESS, category=category("dispute")
+    )
 
     services.record_mediation(
         issue,

@@ -20,7 +20,13 @@ MY_GROUPS = [
     ("todo", _("To be handled"), (Issue.Status.COLLECTED, Issue.Status.LISTED), True),
     ("in_progress", _("In progress"), (Issue.Status.IN_PROGRESS,), True),
     ("resolved", _("Resolved, awaiting follow-up"), (Issue.Status.RESOLVED,), False),
-    ("revisited", _("Revisited"), (Issue.Status.REVISITED,), False),
+    # Closed without resolving (a duplicate, referred, not accepted) ends here too.
+    (
+        "revisited",
+        _("Revisited or closed"),
+        (Issue.Status.REVISITED, Issue.Status.CLOSED),
+        False,
+    ),
 ]
 
 

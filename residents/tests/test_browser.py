@@ -224,7 +224,7 @@ def test_a_merged_duplicate_follows_its_original(page, phone, live_server, site,
     assert (duplicate.status, duplicate.duplicate_of) == ("closed", original)
 
     page.goto(f"{live_server.url}/issues/{original.reference}/")
-    assert "2位居民反映" in page.get_by_test_id("reporters").inner_text()
+    assert "2位居民反映" in page.get_by_test_id("residents-reporting").inner_text()
     page.get_by_test_id("reply-form").locator("textarea").fill("已修复，谢谢大家。")
     page.get_by_test_id("reply-form").locator("button[type=submit]").click()
     page.get_by_test_id("public-entry").wait_for()

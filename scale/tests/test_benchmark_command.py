@@ -100,7 +100,7 @@ def test_it_names_the_status_errors_and_handles_of_a_refused_capture(settings):
     # The form's own error, under the field it belongs to.
     courtyard_errors = [line for line in message.splitlines() if line.startswith("  courtyard: ")]
     assert len(courtyard_errors) == 1
-    assert "有效" in courtyard_errors[0] or "valid" in courtyard_errors[0]
+    assert "无效" in courtyard_errors[0] or "valid" in courtyard_errors[0]
     assert f"user={stranger.user.username}" in message
     assert f"courtyard={h['courtyard'].pk} " in message
     assert f"grid={h['grid_id']}" in message

@@ -77,7 +77,9 @@
       var key = draftKey(form.getAttribute("data-draft"));
       if (!key) return;
       var fields = form.querySelectorAll("input[type=text], input[type=tel], input:not([type]), textarea, select");
-      var hasErrors = form.querySelector(".errorlist");
+      // A form that came back refused shows what was posted; the photo picker's own (hidden)
+      // message is no refusal.
+      var hasErrors = form.querySelector(".errorlist:not([data-photo-error])");
       try {
         var saved = JSON.parse(localStorage.getItem(key) || "null");
         if (saved && !hasErrors) {
