@@ -49,7 +49,6 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Patrol
 from issues import tallies
-from issues.filters import VISIT_ON_TIME, VISIT_SATISFIED
 from issues.models import FollowUp, Issue, Mediation
 
 # COUNT(1) rather than COUNT(id): the dashboard's indexes carry no id, and counting a
@@ -332,8 +331,8 @@ def build(
     return d
 
 
-VISIT_ON_TIME_Q = Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
-VISIT_SATISFIED_Q = Q(satisfaction__in=VISIT_SATISFIED)
+VISIT_ON_TIME_Q = Q(done_at__lte=F("due_at") + FollowUp.ON_TIME_GRACE)
+VISIT_SATISFIED_Q = Q(satisfaction__in=FollowUp.SATISFIED)
 
 
 def _visits(area: Q, lo: datetime, hi: datetime) -> dict[str, int]:

@@ -35,9 +35,6 @@ OPEN = "open"
 ALL = "all"
 STATUS_TABS = [(OPEN, _("Open")), *Issue.Status.choices, (ALL, _("All"))]
 
-# A visit is on time up to a day after it was due; satisfied includes "basically".
-VISIT_ON_TIME = timedelta(days=1)
-VISIT_SATISFIED = (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY)
 VISIT_CHOICES = [
     ("on_time", _("Done on time")),
     ("satisfied", _("Resident satisfied")),
@@ -271,9 +268,9 @@ class IssueFilter(df.FilterSet):
             cond &= Q(done_at__lte=value.stop)
         kind = self.form.cleaned_data.get("visit")
         if kind == "on_time":
-            cond &= Q(done_at__lte=F("due_at") + VISIT_ON_TIME)
+            cond &= Q(done_at__lte=F("due_at") + FollowUp.ON_TIME_GRACE)
         elif kind == "satisfied":
-            cond &= Q(satisfaction__in=VISIT_SATISFIED)
+            cond &= Q(satisfaction__in=FollowUp.SATISFIED)
         elif kind == "unsatisfied":
             cond &= Q(satisfaction=FollowUp.Satisfaction.UNSATISFIED)
         return qs.filter(Exists(FollowUp.objects.filter(cond, issue=OuterRef("pk"))))

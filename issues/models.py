@@ -697,6 +697,11 @@ class FollowUp(IssueArea):
         BASICALLY = "basically", _("Basically satisfied")
         UNSATISFIED = "unsatisfied", _("Unsatisfied")
 
+    # What the dashboard, the list's visit filter and the tallies' triggers count: a visit is
+    # on time up to a day after it was due, and "satisfied" includes "basically satisfied".
+    ON_TIME_GRACE = timedelta(days=1)
+    SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+
     issue = models.ForeignKey(
         Issue, models.CASCADE, related_name="follow_ups", verbose_name=_("issue")
     )

@@ -30,13 +30,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues.filters import VISIT_ON_TIME, VISIT_SATISFIED
-from issues.models import Issue
+from issues.models import FollowUp, Issue
 
 CLOSED = ", ".join(f"'{s}'" for s in Issue.CLOSED_STATUSES)
-SATISFIED = ", ".join(f"'{s}'" for s in VISIT_SATISFIED)
-# The grace of issues.filters.VISIT_ON_TIME in seconds, so no session time zone can stretch it.
-ON_TIME_GRACE = f"interval '{int(VISIT_ON_TIME.total_seconds())} seconds'"
+SATISFIED = ", ".join(f"'{s}'" for s in FollowUp.SATISFIED)
+# The grace of FollowUp.ON_TIME_GRACE in seconds, so no session time zone can stretch it.
+ON_TIME_GRACE = f"interval '{int(FollowUp.ON_TIME_GRACE.total_seconds())} seconds'"
 PATROL = f"'{Issue.Source.PATROL}'"
 WEEK_OF_DAY = "(day - (extract(isodow FROM day)::int - 1))"
 # Resolution times: whole hours below two days, whole days from there on.
